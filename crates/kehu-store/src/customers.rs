@@ -1,0 +1,1201 @@
+//! The customer archive: customers, contacts, orders, timeline, team members,
+//! custom field definitions, blind-index lookups and the search index.
+//!
+//! Every read takes a [`Viewer`] and adds its data scope to the WHERE clause:
+//! a row outside the scope is never loaded, so it cannot leak through a list,
+//! a search, a count or a 404-versus-403 difference.
+
+use kehu_domain::access::DataScope;
+use sqlx::FromRow;
+
+use crate::db::{Conn, Sql, Tx};
+use crate::{Result, StoreError, sql};
+
+/// Who is asking, resolved from their user and role.
+#[derive(Clone, Debug)]
+pub struct Viewer {
+    pub tenant_id: String,
+    pub user_id: String,
+    pub scope: DataScope,
+    pub department_id: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// Appends ` AND (<scope>)` for customers aliased `c`.
+fn push_scope(q: &mut Sql, v: &Viewer, access: Access) {
+    if v.scope == DataScope::All {
+        return;
+    }
+    q.push(" AND (");
+    match v.scope {
+        DataScope::All => unreachable!(),
+        DataScope::Own => {
+            q.push("c.owner_id = ").bind(&v.user_id);
+        }
+        DataScope::OwnAndSubordinates => {
+            // Direct and indirect reports through users.manager_id.
+            q.push("c.owner_id IN (WITH RECURSIVE subs(id) AS (SELECT ")
+                .bind(&v.user_id)
+                .push(" UNION SELECT u.id FROM users u JOIN subs ON u.manager_id = subs.id WHERE u.tenant_id = ")
+                .bind(&v.tenant_id)
+                .push(") SELECT id FROM subs)");
+        }
+        DataScope::Department => {
+            q.push("c.owner_id = ").bind(&v.user_id);
+            if let Some(d) = &v.department_id {
+                q.push(" OR c.owner_id IN (SELECT u.id FROM users u WHERE u.tenant_id = ")
+                    .bind(&v.tenant_id)
+                    .push(" AND u.department_id = ")
+                    .bind(d)
+                    .push(")");
+            }
+        }
+        DataScope::DepartmentAndBelow => {
+            q.push("c.owner_id = ").bind(&v.user_id);
+            if let Some(d) = &v.department_id {
+                q.push(" OR c.owner_id IN (SELECT u.id FROM users u JOIN departments d ON d.tenant_id = u.tenant_id AND d.id = u.department_id WHERE u.tenant_id = ")
+                    .bind(&v.tenant_id)
+                    .push(" AND d.path LIKE (SELECT p.path FROM departments p WHERE p.tenant_id = ")
+                    .bind(&v.tenant_id)
+                    .push(" AND p.id = ")
+                    .bind(d)
+                    .push(") || '%')");
+            }
+        }
+    }
+    q.push(" OR EXISTS (SELECT 1 FROM customer_team t WHERE t.tenant_id = c.tenant_id AND t.customer_id = c.id AND t.user_id = ")
+        .bind(&v.user_id);
+    if access == Access::Write {
+        q.push(" AND t.access = 'write'");
+    }
+    q.push("))");
+}
+
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct CustomerRow {
+    pub rid: i64,
+    pub tenant_id: String,
+    pub id: String,
+    pub code: String,
+    pub kind: String,
+    pub name: String,
+    pub owner_id: Option<String>,
+    pub province: Option<String>,
+    pub city: Option<String>,
+    pub district: Option<String>,
+    pub industry: Option<String>,
+    pub occupation: Option<String>,
+    pub employer: Option<String>,
+    pub source: Option<String>,
+    pub notes: Option<String>,
+    pub uscc: Option<String>,
+    pub custom_fields: String,
+    pub sealed: Vec<u8>,
+    pub version: i64,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const CUSTOMER_COLS: &str = "c.rid, c.tenant_id, c.id, c.code, c.kind, c.name, c.owner_id, c.province, c.city, c.district, c.industry, c.occupation, c.employer, c.source, c.notes, c.uscc, c.custom_fields, c.sealed, c.version, c.created_by, c.created_at, c.updated_at";
+
+/// A blind-index entry: what kind of value, its digest, whose it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lookup {
+    pub kind: &'static str,
+    pub digest: Vec<u8>,
+}
+
+async fn put_lookups(
+    tx: &mut Tx,
+    tenant_id: &str,
+    customer_id: &str,
+    source_id: &str,
+    lookups: &[Lookup],
+) -> Result<()> {
+    tx.exec(sql!(
+        "DELETE FROM customer_lookup WHERE tenant_id = $1 AND source_id = $2",
+        tenant_id,
+        source_id
+    ))
+    .await?;
+    for l in lookups {
+        tx.exec(sql!(
+            "INSERT INTO customer_lookup (tenant_id, kind, digest, customer_id, source_id) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT DO NOTHING",
+            tenant_id, l.kind, l.digest.clone(), customer_id, source_id
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the search terms of one customer (space-separated tokens).
+pub async fn put_search_terms(tx: &mut Tx, tenant_id: &str, rid: i64, terms: &str) -> Result<()> {
+    if tx.is_pg() {
+        tx.exec(sql!(
+            "INSERT INTO customer_search (rid, tenant_id, terms) VALUES ($1, $2, to_tsvector('simple', $3))
+             ON CONFLICT (rid) DO UPDATE SET terms = EXCLUDED.terms",
+            rid, tenant_id, terms
+        ))
+        .await?;
+    } else {
+        tx.exec(sql!("DELETE FROM customer_search WHERE rowid = $1", rid))
+            .await?;
+        tx.exec(sql!(
+            "INSERT INTO customer_search (rowid, terms, tenant_id) VALUES ($1, $2, $3)",
+            rid,
+            terms,
+            tenant_id
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn insert_customer(
+    tx: &mut Tx,
+    c: &CustomerRow,
+    lookups: &[Lookup],
+    terms: &str,
+) -> Result<i64> {
+    let rid = tx
+        .int(sql!(
+            "INSERT INTO customers (tenant_id, id, code, kind, name, owner_id, province, city, district, industry, occupation,
+                 employer, source, notes, uscc, custom_fields, sealed, version, created_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18, $19, $19)
+             RETURNING rid",
+            &c.tenant_id, &c.id, &c.code, &c.kind, &c.name, &c.owner_id, &c.province, &c.city, &c.district,
+            &c.industry, &c.occupation, &c.employer, &c.source, &c.notes, &c.uscc, &c.custom_fields,
+            c.sealed.clone(), &c.created_by, c.created_at
+        ))
+        .await
+        .map_err(|e| e.unique_as("code"))?
+        .ok_or(StoreError::NotFound)?;
+    put_lookups(tx, &c.tenant_id, &c.id, &c.id, lookups).await?;
+    put_search_terms(tx, &c.tenant_id, rid, terms).await?;
+    Ok(rid)
+}
+
+/// Writes the new state of a customer if `c.version` is still current; the
+/// stored version becomes `c.version + 1`.
+pub async fn update_customer(
+    tx: &mut Tx,
+    c: &CustomerRow,
+    lookups: &[Lookup],
+    terms: &str,
+    now: i64,
+) -> Result<i64> {
+    let n = tx
+        .exec(sql!(
+            "UPDATE customers SET kind = $1, name = $2, owner_id = $3, province = $4, city = $5, district = $6,
+                 industry = $7, occupation = $8, employer = $9, source = $10, notes = $11, uscc = $12,
+                 custom_fields = $13, sealed = $14, version = version + 1, updated_at = $15
+             WHERE tenant_id = $16 AND id = $17 AND version = $18 AND deleted_at IS NULL",
+            &c.kind, &c.name, &c.owner_id, &c.province, &c.city, &c.district, &c.industry, &c.occupation,
+            &c.employer, &c.source, &c.notes, &c.uscc, &c.custom_fields, c.sealed.clone(), now, &c.tenant_id,
+            &c.id, c.version
+        ))
+        .await?;
+    if n == 0 {
+        return Err(StoreError::VersionConflict);
+    }
+    put_lookups(tx, &c.tenant_id, &c.id, &c.id, lookups).await?;
+    put_search_terms(tx, &c.tenant_id, c.rid, terms).await?;
+    Ok(c.version + 1)
+}
+
+/// Soft delete: the row stays (codes are never reused, history stays
+/// readable) but leaves every list, search and lookup.
+pub async fn delete_customer(
+    tx: &mut Tx,
+    tenant_id: &str,
+    id: &str,
+    rid: i64,
+    version: i64,
+    now: i64,
+) -> Result<()> {
+    let n = tx
+        .exec(sql!(
+            "UPDATE customers SET deleted_at = $1, version = version + 1, updated_at = $1
+             WHERE tenant_id = $2 AND id = $3 AND version = $4 AND deleted_at IS NULL",
+            now,
+            tenant_id,
+            id,
+            version
+        ))
+        .await?;
+    if n == 0 {
+        return Err(StoreError::VersionConflict);
+    }
+    tx.exec(sql!(
+        "DELETE FROM customer_lookup WHERE tenant_id = $1 AND customer_id = $2",
+        tenant_id,
+        id
+    ))
+    .await?;
+    if tx.is_pg() {
+        tx.exec(sql!("DELETE FROM customer_search WHERE rid = $1", rid))
+            .await?;
+    } else {
+        tx.exec(sql!("DELETE FROM customer_search WHERE rowid = $1", rid))
+            .await?;
+    }
+    Ok(())
+}
+
+/// One customer, if it exists and the viewer may read (or write) it.
+pub async fn customer(
+    c: &mut Conn<'_>,
+    v: &Viewer,
+    id: &str,
+    access: Access,
+) -> Result<Option<CustomerRow>> {
+    let mut q = Sql::new(&format!(
+        "SELECT {CUSTOMER_COLS} FROM customers c WHERE c.tenant_id = "
+    ));
+    q.bind(&v.tenant_id)
+        .push(" AND c.id = ")
+        .bind(id)
+        .push(" AND c.deleted_at IS NULL");
+    push_scope(&mut q, v, access);
+    c.opt(q).await
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    CreatedAt,
+    UpdatedAt,
+    Name,
+    Code,
+}
+
+impl SortKey {
+    fn column(self) -> &'static str {
+        match self {
+            SortKey::CreatedAt => "c.created_at",
+            SortKey::UpdatedAt => "c.updated_at",
+            SortKey::Name => "c.name",
+            SortKey::Code => "c.code",
+        }
+    }
+    pub fn is_text(self) -> bool {
+        matches!(self, SortKey::Name | SortKey::Code)
+    }
+}
+
+/// The keyset position after the last row of a page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub value: CursorValue,
+    pub id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CursorValue {
+    Int(i64),
+    Text(String),
+}
+
+impl Cursor {
+    pub fn after(row: &CustomerRow, key: SortKey) -> Cursor {
+        let value = match key {
+            SortKey::CreatedAt => CursorValue::Int(row.created_at),
+            SortKey::UpdatedAt => CursorValue::Int(row.updated_at),
+            SortKey::Name => CursorValue::Text(row.name.clone()),
+            SortKey::Code => CursorValue::Text(row.code.clone()),
+        };
+        Cursor {
+            value,
+            id: row.id.clone(),
+        }
+    }
+}
+
+/// What a text search asks for; any of the parts may match.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SearchSpec {
+    /// All must match; `(token, prefix)`.
+    pub terms: Vec<(String, bool)>,
+    /// Exact blind-index matches (phone, email, ID number, USCC).
+    pub lookups: Vec<Lookup>,
+    pub code: Option<String>,
+}
+
+impl SearchSpec {
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty() && self.lookups.is_empty() && self.code.is_none()
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CustomerFilter {
+    pub owner_id: Option<String>,
+    /// Customers owned by users in this department or below.
+    pub department_id: Option<String>,
+    pub kind: Option<String>,
+    pub province: Option<String>,
+    pub created_from: Option<i64>,
+    pub created_to: Option<i64>,
+    pub updated_from: Option<i64>,
+    pub updated_to: Option<i64>,
+    pub search: Option<SearchSpec>,
+}
+
+fn fts_sqlite(terms: &[(String, bool)]) -> String {
+    // Tokens are [a-z0-9] or CJK only (kehu_domain::search), so quoting is safe.
+    terms
+        .iter()
+        .map(|(t, prefix)| {
+            if *prefix {
+                format!("\"{t}\"*")
+            } else {
+                format!("\"{t}\"")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+fn fts_pg(terms: &[(String, bool)]) -> String {
+    terms
+        .iter()
+        .map(|(t, prefix)| {
+            if *prefix {
+                format!("'{t}':*")
+            } else {
+                format!("'{t}'")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+fn push_search(q: &mut Sql, s: &SearchSpec, tenant_id: &str, pg: bool) {
+    let mut parts = 0;
+    q.push(" AND (");
+    let mut or = |q: &mut Sql| {
+        if parts > 0 {
+            q.push(" OR ");
+        }
+        parts += 1;
+    };
+    if !s.terms.is_empty() {
+        or(q);
+        if pg {
+            q.push("c.rid IN (SELECT s.rid FROM customer_search s WHERE s.terms @@ to_tsquery('simple', ")
+                .bind(fts_pg(&s.terms))
+                .push(") AND s.tenant_id = ")
+                .bind(tenant_id)
+                .push(")");
+        } else {
+            q.push("c.rid IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ")
+                .bind(fts_sqlite(&s.terms))
+                .push(" AND tenant_id = ")
+                .bind(tenant_id)
+                .push(")");
+        }
+    }
+    for l in &s.lookups {
+        or(q);
+        q.push("c.id IN (SELECT l.customer_id FROM customer_lookup l WHERE l.tenant_id = ")
+            .bind(tenant_id)
+            .push(" AND l.kind = ")
+            .bind(l.kind)
+            .push(" AND l.digest = ")
+            .bind(l.digest.clone())
+            .push(")");
+    }
+    if let Some(code) = &s.code {
+        or(q);
+        q.push("c.code = ").bind(code);
+    }
+    if parts == 0 {
+        q.push("1 = 0");
+    }
+    q.push(")");
+}
+
+/// One page of customers the viewer may see, in keyset order.
+pub async fn list_customers(
+    c: &mut Conn<'_>,
+    v: &Viewer,
+    f: &CustomerFilter,
+    sort: SortKey,
+    desc: bool,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> Result<Vec<CustomerRow>> {
+    let pg = c.is_pg();
+    let mut q = Sql::new(&format!(
+        "SELECT {CUSTOMER_COLS} FROM customers c WHERE c.tenant_id = "
+    ));
+    q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL");
+    push_scope(&mut q, v, Access::Read);
+    if let Some(o) = &f.owner_id {
+        q.push(" AND c.owner_id = ").bind(o);
+    }
+    if let Some(d) = &f.department_id {
+        q.push(" AND c.owner_id IN (SELECT u.id FROM users u JOIN departments d ON d.tenant_id = u.tenant_id AND d.id = u.department_id WHERE u.tenant_id = ")
+            .bind(&v.tenant_id)
+            .push(" AND d.path LIKE (SELECT p.path FROM departments p WHERE p.tenant_id = ")
+            .bind(&v.tenant_id)
+            .push(" AND p.id = ")
+            .bind(d)
+            .push(") || '%')");
+    }
+    if let Some(k) = &f.kind {
+        q.push(" AND c.kind = ").bind(k);
+    }
+    if let Some(p) = &f.province {
+        q.push(" AND c.province = ").bind(p);
+    }
+    let ranges = [
+        ("c.created_at >= ", f.created_from),
+        ("c.created_at < ", f.created_to),
+        ("c.updated_at >= ", f.updated_from),
+        ("c.updated_at < ", f.updated_to),
+    ];
+    for (cond, val) in ranges {
+        if let Some(val) = val {
+            q.push(" AND ").push(cond).bind(val);
+        }
+    }
+    if let Some(s) = &f.search {
+        push_search(&mut q, s, &v.tenant_id, pg);
+    }
+    let col = sort.column();
+    let (cmp, dir) = if desc { ("<", "DESC") } else { (">", "ASC") };
+    if let Some(cur) = after {
+        q.push(&format!(" AND ({col} {cmp} "));
+        match &cur.value {
+            CursorValue::Int(i) => q.bind(*i),
+            CursorValue::Text(t) => q.bind(t),
+        };
+        q.push(&format!(" OR ({col} = "));
+        match &cur.value {
+            CursorValue::Int(i) => q.bind(*i),
+            CursorValue::Text(t) => q.bind(t),
+        };
+        q.push(&format!(" AND c.id {cmp} "))
+            .bind(&cur.id)
+            .push("))");
+    }
+    // Byte-order collation on both backends so cursors compare the same way.
+    let collate = if sort.is_text() && pg {
+        " COLLATE \"C\""
+    } else {
+        ""
+    };
+    q.push(&format!(
+        " ORDER BY {col}{collate} {dir}, c.id {dir} LIMIT "
+    ))
+    .bind(limit);
+    c.all(q).await
+}
+
+/// Customer ids whose blind index matches, within the viewer's scope
+/// (duplicate hints, data-subject lookups).
+pub async fn find_by_lookup(c: &mut Conn<'_>, v: &Viewer, l: &Lookup) -> Result<Vec<String>> {
+    #[derive(FromRow)]
+    struct Id {
+        id: String,
+    }
+    let mut q = Sql::new("SELECT c.id FROM customers c WHERE c.tenant_id = ");
+    q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL AND c.id IN (SELECT l.customer_id FROM customer_lookup l WHERE l.tenant_id = ")
+        .bind(&v.tenant_id)
+        .push(" AND l.kind = ")
+        .bind(l.kind)
+        .push(" AND l.digest = ")
+        .bind(l.digest.clone())
+        .push(")");
+    push_scope(&mut q, v, Access::Read);
+    Ok(c.all::<Id>(q).await?.into_iter().map(|r| r.id).collect())
+}
+
+pub async fn count_customers(c: &mut Conn<'_>, tenant_id: &str) -> Result<i64> {
+    Ok(c.int(sql!(
+        "SELECT COUNT(*) FROM customers WHERE tenant_id = $1 AND deleted_at IS NULL",
+        tenant_id
+    ))
+    .await?
+    .unwrap_or(0))
+}
+
+// ---- contacts ----
+
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct ContactRow {
+    pub tenant_id: String,
+    pub id: String,
+    pub customer_id: String,
+    pub name: String,
+    pub title: Option<String>,
+    pub is_primary: i64,
+    pub sealed: Vec<u8>,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const CONTACT_COLS: &str =
+    "tenant_id, id, customer_id, name, title, is_primary, sealed, version, created_at, updated_at";
+
+/// Contacts of a customer the caller has already loaded through its scope.
+pub async fn contacts(
+    c: &mut Conn<'_>,
+    tenant_id: &str,
+    customer_id: &str,
+) -> Result<Vec<ContactRow>> {
+    c.all(sql!(
+        &format!("SELECT {CONTACT_COLS} FROM contacts WHERE tenant_id = $1 AND customer_id = $2 ORDER BY is_primary DESC, created_at, id"),
+        tenant_id,
+        customer_id
+    ))
+    .await
+}
+
+pub async fn contact(
+    c: &mut Conn<'_>,
+    tenant_id: &str,
+    customer_id: &str,
+    id: &str,
+) -> Result<Option<ContactRow>> {
+    c.opt(sql!(
+        &format!("SELECT {CONTACT_COLS} FROM contacts WHERE tenant_id = $1 AND customer_id = $2 AND id = $3"),
+        tenant_id,
+        customer_id,
+        id
+    ))
+    .await
+}
+
+/// A company has at most one primary contact: making one primary demotes the rest.
+async fn demote_primary(tx: &mut Tx, k: &ContactRow) -> Result<()> {
+    if k.is_primary != 0 {
+        tx.exec(sql!(
+            "UPDATE contacts SET is_primary = 0, version = version + 1, updated_at = $1
+             WHERE tenant_id = $2 AND customer_id = $3 AND id <> $4 AND is_primary = 1",
+            k.updated_at,
+            &k.tenant_id,
+            &k.customer_id,
+            &k.id
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn insert_contact(tx: &mut Tx, k: &ContactRow, lookups: &[Lookup]) -> Result<()> {
+    demote_primary(tx, k).await?;
+    tx.exec(sql!(
+        "INSERT INTO contacts (tenant_id, id, customer_id, name, title, is_primary, sealed, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $8)",
+        &k.tenant_id, &k.id, &k.customer_id, &k.name, &k.title, k.is_primary, k.sealed.clone(), k.created_at
+    ))
+    .await?;
+    put_lookups(tx, &k.tenant_id, &k.customer_id, &k.id, lookups).await
+}
+
+pub async fn update_contact(tx: &mut Tx, k: &ContactRow, lookups: &[Lookup]) -> Result<i64> {
+    demote_primary(tx, k).await?;
+    let n = tx
+        .exec(sql!(
+            "UPDATE contacts SET name = $1, title = $2, is_primary = $3, sealed = $4, version = version + 1, updated_at = $5
+             WHERE tenant_id = $6 AND customer_id = $7 AND id = $8 AND version = $9",
+            &k.name, &k.title, k.is_primary, k.sealed.clone(), k.updated_at, &k.tenant_id, &k.customer_id, &k.id,
+            k.version
+        ))
+        .await?;
+    if n == 0 {
+        return Err(StoreError::VersionConflict);
+    }
+    put_lookups(tx, &k.tenant_id, &k.customer_id, &k.id, lookups).await?;
+    Ok(k.version + 1)
+}
+
+pub async fn delete_contact(
+    tx: &mut Tx,
+    tenant_id: &str,
+    customer_id: &str,
+    id: &str,
+    version: i64,
+) -> Result<()> {
+    let n = tx
+        .exec(sql!(
+            "DELETE FROM contacts WHERE tenant_id = $1 AND customer_id = $2 AND id = $3 AND version = $4",
+            tenant_id, customer_id, id, version
+        ))
+        .await?;
+    if n == 0 {
+        return Err(StoreError::VersionConflict);
+    }
+    tx.exec(sql!(
+        "DELETE FROM customer_lookup WHERE tenant_id = $1 AND source_id = $2",
+        tenant_id,
+        id
+    ))
+    .await?;
+    Ok(())
+}
+
+// ---- orders ----
+
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct OrderRow {
+    pub tenant_id: String,
+    pub id: String,
+    pub customer_id: String,
+    pub ordered_on: String,
+    pub channel: Option<String>,
+    pub total_fen: i64,
+    pub line_count: i64,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct OrderLineRow {
+    pub tenant_id: String,
+    pub order_id: String,
+    pub line_no: i64,
+    pub product: String,
+    pub category: Option<String>,
+    pub quantity: i64,
+    pub amount_fen: i64,
+}
+
+pub async fn insert_order(tx: &mut Tx, o: &OrderRow, lines: &[OrderLineRow]) -> Result<()> {
+    tx.exec(sql!(
+        "INSERT INTO orders (tenant_id, id, customer_id, ordered_on, channel, total_fen, line_count, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &o.tenant_id, &o.id, &o.customer_id, &o.ordered_on, &o.channel, o.total_fen, o.line_count, &o.created_by,
+        o.created_at
+    ))
+    .await?;
+    for l in lines {
+        tx.exec(sql!(
+            "INSERT INTO order_lines (tenant_id, order_id, line_no, product, category, quantity, amount_fen)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &l.tenant_id, &l.order_id, l.line_no, &l.product, &l.category, l.quantity, l.amount_fen
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+const ORDER_COLS: &str = "tenant_id, id, customer_id, ordered_on, channel, total_fen, line_count, created_by, created_at";
+
+/// Orders of a customer, newest first, keyset-paged by (ordered_on, id).
+pub async fn orders(
+    c: &mut Conn<'_>,
+    tenant_id: &str,
+    customer_id: &str,
+    before: Option<(&str, &str)>,
+    limit: i64,
+) -> Result<Vec<OrderRow>> {
+    let mut q = Sql::new(&format!(
+        "SELECT {ORDER_COLS} FROM orders WHERE tenant_id = "
+    ));
+    q.bind(tenant_id)
+        .push(" AND customer_id = ")
+        .bind(customer_id);
+    if let Some((day, id)) = before {
+        q.push(" AND (ordered_on < ")
+            .bind(day)
+            .push(" OR (ordered_on = ")
+            .bind(day)
+            .push(" AND id < ")
+            .bind(id)
+            .push("))");
+    }
+    q.push(" ORDER BY ordered_on DESC, id DESC LIMIT ")
+        .bind(limit);
+    c.all(q).await
+}
+
+pub async fn order_lines(
+    c: &mut Conn<'_>,
+    tenant_id: &str,
+    order_ids: &[String],
+) -> Result<Vec<OrderLineRow>> {
+    if order_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(
+        "SELECT tenant_id, order_id, line_no, product, category, quantity, amount_fen FROM order_lines WHERE tenant_id = ",
+    );
+    q.bind(tenant_id)
+        .push(" AND order_id IN (")
+        .bind_list(order_ids.iter())
+        .push(") ORDER BY order_id, line_no");
+    c.all(q).await
+}
+
+#[derive(Clone, Debug, FromRow, PartialEq, Eq)]
+pub struct OrderTotals {
+    pub order_count: i64,
+    pub total_fen: i64,
+}
+
+pub async fn order_totals(
+    c: &mut Conn<'_>,
+    tenant_id: &str,
+    customer_id: &str,
+) -> Result<OrderTotals> {
+    c.one(sql!(
+        "SELECT COUNT(*) AS order_count, CAST(COALESCE(SUM(total_fen), 0) AS BIGINT) AS total_fen
+         FROM orders WHERE tenant_id = $1 AND customer_id = $2",
+        tenant_id,
+        customer_id
+    ))
+    .await
+}
+
+// ---- timeline ----
+
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct TimelineRow {
+    pub tenant_id: String,
+    pub id: String,
+    pub customer_id: String,
+    pub at: i64,
+    pub actor_id: Option<String>,
+    pub kind: String,
+    /// JSON, sensitive values already redacted by the caller.
+    pub detail: String,
+}
+
+pub async fn insert_timeline(tx: &mut Tx, t: &TimelineRow) -> Result<()> {
+    tx.exec(sql!(
+        "INSERT INTO timeline (tenant_id, id, customer_id, at, actor_id, kind, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &t.tenant_id, &t.id, &t.customer_id, t.at, &t.actor_id, &t.kind, &t.detail
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn timeline(
+    c: &mut Conn<'_>,
+    tenant_id: &str,
+    customer_id: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<TimelineRow>> {
+    let mut q = Sql::new(
+        "SELECT tenant_id, id, customer_id, at, actor_id, kind, detail FROM timeline WHERE tenant_id = ",
+    );
+    q.bind(tenant_id)
+        .push(" AND customer_id = ")
+        .bind(customer_id);
+    if let Some(b) = before {
+        q.push(" AND at < ").bind(b);
+    }
+    q.push(" ORDER BY at DESC, id DESC LIMIT ").bind(limit);
+    c.all(q).await
+}
+
+// ---- team members ----
+
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct TeamRow {
+    pub tenant_id: String,
+    pub customer_id: String,
+    pub user_id: String,
+    pub access: String,
+    pub created_at: i64,
+}
+
+pub async fn team(c: &mut Conn<'_>, tenant_id: &str, customer_id: &str) -> Result<Vec<TeamRow>> {
+    c.all(sql!(
+        "SELECT tenant_id, customer_id, user_id, access, created_at FROM customer_team
+         WHERE tenant_id = $1 AND customer_id = $2 ORDER BY created_at, user_id",
+        tenant_id,
+        customer_id
+    ))
+    .await
+}
+
+pub async fn put_team_member(tx: &mut Tx, t: &TeamRow) -> Result<()> {
+    tx.exec(sql!(
+        "INSERT INTO customer_team (tenant_id, customer_id, user_id, access, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant_id, customer_id, user_id) DO UPDATE SET access = $4",
+        &t.tenant_id, &t.customer_id, &t.user_id, &t.access, t.created_at
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_team_member(
+    tx: &mut Tx,
+    tenant_id: &str,
+    customer_id: &str,
+    user_id: &str,
+) -> Result<()> {
+    let n = tx
+        .exec(sql!(
+            "DELETE FROM customer_team WHERE tenant_id = $1 AND customer_id = $2 AND user_id = $3",
+            tenant_id,
+            customer_id,
+            user_id
+        ))
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+// ---- custom field definitions ----
+
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct CustomFieldRow {
+    pub tenant_id: String,
+    pub id: String,
+    pub key: String,
+    pub label_zh: String,
+    pub label_en: String,
+    pub field_type: String,
+    /// JSON array of option strings.
+    pub options: String,
+    pub required: i64,
+    pub position: i64,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const FIELD_COLS: &str = "tenant_id, id, key, label_zh, label_en, field_type, options, required, position, version, created_at, updated_at";
+
+pub async fn custom_fields(c: &mut Conn<'_>, tenant_id: &str) -> Result<Vec<CustomFieldRow>> {
+    c.all(sql!(
+        &format!(
+            "SELECT {FIELD_COLS} FROM custom_field_defs WHERE tenant_id = $1 ORDER BY position, key"
+        ),
+        tenant_id
+    ))
+    .await
+}
+
+pub async fn custom_field(
+    c: &mut Conn<'_>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<CustomFieldRow>> {
+    c.opt(sql!(
+        &format!("SELECT {FIELD_COLS} FROM custom_field_defs WHERE tenant_id = $1 AND id = $2"),
+        tenant_id,
+        id
+    ))
+    .await
+}
+
+pub async fn insert_custom_field(tx: &mut Tx, f: &CustomFieldRow) -> Result<()> {
+    tx.exec(sql!(
+        "INSERT INTO custom_field_defs (tenant_id, id, key, label_zh, label_en, field_type, options, required, position, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)",
+        &f.tenant_id, &f.id, &f.key, &f.label_zh, &f.label_en, &f.field_type, &f.options, f.required, f.position,
+        f.created_at
+    ))
+    .await
+    .map_err(|e| e.unique_as("custom_field_key"))?;
+    Ok(())
+}
+
+/// Labels, options, required flag and position change; key and type do not
+/// (stored values depend on them).
+pub async fn update_custom_field(tx: &mut Tx, f: &CustomFieldRow) -> Result<i64> {
+    let n = tx
+        .exec(sql!(
+            "UPDATE custom_field_defs SET label_zh = $1, label_en = $2, options = $3, required = $4, position = $5,
+                 version = version + 1, updated_at = $6
+             WHERE tenant_id = $7 AND id = $8 AND version = $9",
+            &f.label_zh, &f.label_en, &f.options, f.required, f.position, f.updated_at, &f.tenant_id, &f.id, f.version
+        ))
+        .await?;
+    if n == 0 {
+        return Err(StoreError::VersionConflict);
+    }
+    Ok(f.version + 1)
+}
+
+pub async fn delete_custom_field(
+    tx: &mut Tx,
+    tenant_id: &str,
+    id: &str,
+    version: i64,
+) -> Result<()> {
+    let n = tx
+        .exec(sql!(
+            "DELETE FROM custom_field_defs WHERE tenant_id = $1 AND id = $2 AND version = $3",
+            tenant_id,
+            id,
+            version
+        ))
+        .await?;
+    if n == 0 {
+        return Err(StoreError::VersionConflict);
+    }
+    Ok(())
+}
+
+/// One customer with everything that belongs to it, for bulk loading.
+#[derive(Clone, Debug)]
+pub struct BulkCustomer {
+    pub row: CustomerRow,
+    pub lookups: Vec<Lookup>,
+    pub terms: String,
+    pub contacts: Vec<(ContactRow, Vec<Lookup>)>,
+    pub orders: Vec<(OrderRow, Vec<OrderLineRow>)>,
+}
+
+/// Inserts a batch of customers in the caller's transaction, many rows per
+/// statement. Codes must already be assigned.
+pub async fn bulk_insert_customers(tx: &mut Tx, items: Vec<BulkCustomer>) -> Result<()> {
+    use crate::db::{Arg, insert_rows};
+    if items.is_empty() {
+        return Ok(());
+    }
+    let tenant_id = items[0].row.tenant_id.clone();
+    let mut customers = Vec::with_capacity(items.len());
+    let mut lookups = Vec::new();
+    let mut contacts = Vec::new();
+    let mut orders = Vec::new();
+    let mut lines = Vec::new();
+    let mut terms = Vec::with_capacity(items.len());
+    for b in items {
+        let c = b.row;
+        for l in b.lookups {
+            lookups.push(vec![
+                Arg::from(&c.tenant_id),
+                l.kind.into(),
+                l.digest.into(),
+                (&c.id).into(),
+                (&c.id).into(),
+            ]);
+        }
+        for (k, ls) in b.contacts {
+            for l in ls {
+                lookups.push(vec![
+                    Arg::from(&k.tenant_id),
+                    l.kind.into(),
+                    l.digest.into(),
+                    (&k.customer_id).into(),
+                    (&k.id).into(),
+                ]);
+            }
+            contacts.push(vec![
+                Arg::from(k.tenant_id),
+                k.id.into(),
+                k.customer_id.into(),
+                k.name.into(),
+                k.title.into(),
+                k.is_primary.into(),
+                k.sealed.into(),
+                k.version.into(),
+                k.created_at.into(),
+                k.updated_at.into(),
+            ]);
+        }
+        for (o, ls) in b.orders {
+            for l in ls {
+                lines.push(vec![
+                    Arg::from(l.tenant_id),
+                    l.order_id.into(),
+                    l.line_no.into(),
+                    l.product.into(),
+                    l.category.into(),
+                    l.quantity.into(),
+                    l.amount_fen.into(),
+                ]);
+            }
+            orders.push(vec![
+                Arg::from(o.tenant_id),
+                o.id.into(),
+                o.customer_id.into(),
+                o.ordered_on.into(),
+                o.channel.into(),
+                o.total_fen.into(),
+                o.line_count.into(),
+                o.created_by.into(),
+                o.created_at.into(),
+            ]);
+        }
+        terms.push((c.id.clone(), b.terms));
+        customers.push(vec![
+            Arg::from(c.tenant_id),
+            c.id.into(),
+            c.code.into(),
+            c.kind.into(),
+            c.name.into(),
+            c.owner_id.into(),
+            c.province.into(),
+            c.city.into(),
+            c.district.into(),
+            c.industry.into(),
+            c.occupation.into(),
+            c.employer.into(),
+            c.source.into(),
+            c.notes.into(),
+            c.uscc.into(),
+            c.custom_fields.into(),
+            c.sealed.into(),
+            c.version.into(),
+            c.created_by.into(),
+            c.created_at.into(),
+            c.updated_at.into(),
+        ]);
+    }
+    insert_rows(
+        tx,
+        "customers",
+        &[
+            "tenant_id",
+            "id",
+            "code",
+            "kind",
+            "name",
+            "owner_id",
+            "province",
+            "city",
+            "district",
+            "industry",
+            "occupation",
+            "employer",
+            "source",
+            "notes",
+            "uscc",
+            "custom_fields",
+            "sealed",
+            "version",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ],
+        customers,
+    )
+    .await
+    .map_err(|e| e.unique_as("code"))?;
+    // The integer keys the database just assigned, for the search index.
+    #[derive(FromRow)]
+    struct Rid {
+        rid: i64,
+        id: String,
+    }
+    let ids: Vec<String> = terms.iter().map(|(id, _)| id.clone()).collect();
+    let mut rids = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(5000) {
+        let mut q = Sql::new("SELECT rid, id FROM customers WHERE id IN (");
+        q.bind_list(chunk.iter()).push(")");
+        for r in tx.all::<Rid>(q).await? {
+            rids.insert(r.id, r.rid);
+        }
+    }
+    let pg = tx.is_pg();
+    let search: Vec<Vec<Arg>> = terms
+        .into_iter()
+        .map(|(id, t)| vec![Arg::from(rids[&id]), Arg::from(t), Arg::from(&tenant_id)])
+        .collect();
+    if pg {
+        for chunk in search.chunks(2000) {
+            let mut q = Sql::new("INSERT INTO customer_search (rid, terms, tenant_id) VALUES ");
+            for (i, row) in chunk.iter().enumerate() {
+                q.push(if i == 0 { "(" } else { ", (" });
+                q.bind(row[0].clone())
+                    .push(", to_tsvector('simple', ")
+                    .bind(row[1].clone())
+                    .push("), ")
+                    .bind(row[2].clone())
+                    .push(")");
+            }
+            tx.exec(q).await?;
+        }
+    } else {
+        insert_rows(
+            tx,
+            "customer_search",
+            &["rowid", "terms", "tenant_id"],
+            search,
+        )
+        .await?;
+    }
+    insert_rows(
+        tx,
+        "customer_lookup",
+        &["tenant_id", "kind", "digest", "customer_id", "source_id"],
+        lookups,
+    )
+    .await?;
+    insert_rows(
+        tx,
+        "contacts",
+        &[
+            "tenant_id",
+            "id",
+            "customer_id",
+            "name",
+            "title",
+            "is_primary",
+            "sealed",
+            "version",
+            "created_at",
+            "updated_at",
+        ],
+        contacts,
+    )
+    .await?;
+    insert_rows(
+        tx,
+        "orders",
+        &[
+            "tenant_id",
+            "id",
+            "customer_id",
+            "ordered_on",
+            "channel",
+            "total_fen",
+            "line_count",
+            "created_by",
+            "created_at",
+        ],
+        orders,
+    )
+    .await?;
+    insert_rows(
+        tx,
+        "order_lines",
+        &[
+            "tenant_id",
+            "order_id",
+            "line_no",
+            "product",
+            "category",
+            "quantity",
+            "amount_fen",
+        ],
+        lines,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Reserves `n` consecutive numbers of a code sequence; returns the first.
+pub async fn reserve_code_seq(tx: &mut Tx, tenant_id: &str, period: &str, n: i64) -> Result<i64> {
+    let last = tx
+        .int(sql!(
+            "INSERT INTO code_sequences (tenant_id, period, value) VALUES ($1, $2, $3)
+             ON CONFLICT (tenant_id, period) DO UPDATE SET value = code_sequences.value + $3
+             RETURNING value",
+            tenant_id,
+            period,
+            n
+        ))
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(last - n + 1)
+}

@@ -1,0 +1,315 @@
+//! One SQL text, two databases. Statements are written once with `$N`
+//! placeholders, which both SQLite and PostgreSQL accept, and run through
+//! [`Conn`], which binds the same [`Arg`]s for whichever backend is open.
+//! Rows decode into structs deriving `sqlx::FromRow` for both row types.
+
+use sqlx::postgres::{PgArguments, PgConnection, PgRow};
+use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
+use sqlx::{Arguments, AssertSqlSafe, FromRow, Row};
+
+use crate::StoreError;
+
+/// The portable value set: what both backends store the same way.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg {
+    I64(Option<i64>),
+    Text(Option<String>),
+    Bytes(Option<Vec<u8>>),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::I64(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::I64(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::I64(Some(v as i64))
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(Some(v.to_string()))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(Some(v.clone()))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::Text(v.map(str::to_string))
+    }
+}
+impl From<&Option<String>> for Arg {
+    fn from(v: &Option<String>) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Self {
+        Arg::Bytes(Some(v))
+    }
+}
+impl From<&[u8]> for Arg {
+    fn from(v: &[u8]) -> Self {
+        Arg::Bytes(Some(v.to_vec()))
+    }
+}
+
+/// A statement under construction: text plus its arguments, numbered as they
+/// are bound, so dynamic WHERE clauses stay correct on both backends.
+#[derive(Clone, Debug, Default)]
+pub struct Sql {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Sql {
+        Sql {
+            text: text.to_string(),
+            args: Vec::new(),
+        }
+    }
+
+    /// A fixed statement whose `$1..$N` are given in order.
+    pub fn with(text: &str, args: Vec<Arg>) -> Sql {
+        Sql {
+            text: text.to_string(),
+            args,
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends `$N` for a new argument.
+    pub fn bind(&mut self, arg: impl Into<Arg>) -> &mut Self {
+        self.args.push(arg.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// Appends `$N, $N+1, …` for a list (callers guard against an empty list).
+    pub fn bind_list<A: Into<Arg>>(&mut self, items: impl IntoIterator<Item = A>) -> &mut Self {
+        let mut first = true;
+        for a in items {
+            if !first {
+                self.text.push_str(", ");
+            }
+            first = false;
+            self.bind(a);
+        }
+        self
+    }
+}
+
+#[macro_export]
+macro_rules! sql {
+    ($text:expr $(, $arg:expr)* $(,)?) => {
+        $crate::db::Sql::with($text, vec![$($crate::db::Arg::from($arg)),*])
+    };
+}
+
+fn sqlite_args(args: Vec<Arg>) -> Result<SqliteArguments, StoreError> {
+    let mut out = SqliteArguments::default();
+    for a in args {
+        let r = match a {
+            Arg::I64(v) => out.add(v),
+            Arg::Text(v) => out.add(v),
+            Arg::Bytes(v) => out.add(v),
+        };
+        r.map_err(|e| StoreError::Other(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+fn pg_args(args: Vec<Arg>) -> Result<PgArguments, StoreError> {
+    let mut out = PgArguments::default();
+    for a in args {
+        let r = match a {
+            Arg::I64(v) => out.add(v),
+            Arg::Text(v) => out.add(v),
+            Arg::Bytes(v) => out.add(v),
+        };
+        r.map_err(|e| StoreError::Other(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+/// A row type both backends can decode.
+pub trait Rec: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Rec for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{}
+
+/// A borrowed connection (pooled or inside a transaction) of either backend.
+pub enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Pg(&'c mut PgConnection),
+}
+
+impl Conn<'_> {
+    pub fn is_pg(&self) -> bool {
+        matches!(self, Conn::Pg(_))
+    }
+
+    pub async fn exec(&mut self, q: Sql) -> Result<u64, StoreError> {
+        Ok(match self {
+            Conn::Sqlite(c) => sqlx::query_with(AssertSqlSafe(q.text), sqlite_args(q.args)?)
+                .execute(&mut **c)
+                .await?
+                .rows_affected(),
+            Conn::Pg(c) => sqlx::query_with(AssertSqlSafe(q.text), pg_args(q.args)?)
+                .execute(&mut **c)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    pub async fn all<T: Rec>(&mut self, q: Sql) -> Result<Vec<T>, StoreError> {
+        Ok(match self {
+            Conn::Sqlite(c) => {
+                sqlx::query_as_with(AssertSqlSafe(q.text), sqlite_args(q.args)?)
+                    .fetch_all(&mut **c)
+                    .await?
+            }
+            Conn::Pg(c) => {
+                sqlx::query_as_with(AssertSqlSafe(q.text), pg_args(q.args)?)
+                    .fetch_all(&mut **c)
+                    .await?
+            }
+        })
+    }
+
+    pub async fn opt<T: Rec>(&mut self, q: Sql) -> Result<Option<T>, StoreError> {
+        Ok(match self {
+            Conn::Sqlite(c) => {
+                sqlx::query_as_with(AssertSqlSafe(q.text), sqlite_args(q.args)?)
+                    .fetch_optional(&mut **c)
+                    .await?
+            }
+            Conn::Pg(c) => {
+                sqlx::query_as_with(AssertSqlSafe(q.text), pg_args(q.args)?)
+                    .fetch_optional(&mut **c)
+                    .await?
+            }
+        })
+    }
+
+    pub async fn one<T: Rec>(&mut self, q: Sql) -> Result<T, StoreError> {
+        self.opt(q).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// The first column of the first row as an integer (counts, sequences).
+    pub async fn int(&mut self, q: Sql) -> Result<Option<i64>, StoreError> {
+        Ok(match self {
+            Conn::Sqlite(c) => sqlx::query_with(AssertSqlSafe(q.text), sqlite_args(q.args)?)
+                .fetch_optional(&mut **c)
+                .await?
+                .map(|r| r.try_get::<Option<i64>, _>(0))
+                .transpose()?
+                .flatten(),
+            Conn::Pg(c) => sqlx::query_with(AssertSqlSafe(q.text), pg_args(q.args)?)
+                .fetch_optional(&mut **c)
+                .await?
+                .map(|r| r.try_get::<Option<i64>, _>(0))
+                .transpose()?
+                .flatten(),
+        })
+    }
+}
+
+/// An open write transaction of either backend. Dropped without `commit`, it
+/// rolls back: nothing half-written is left behind.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Pg(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Tx::Sqlite(t) => Conn::Sqlite(&mut *t),
+            Tx::Pg(t) => Conn::Pg(&mut *t),
+        }
+    }
+    pub fn is_pg(&self) -> bool {
+        matches!(self, Tx::Pg(_))
+    }
+    pub async fn exec(&mut self, q: Sql) -> Result<u64, StoreError> {
+        self.conn().exec(q).await
+    }
+    pub async fn all<T: Rec>(&mut self, q: Sql) -> Result<Vec<T>, StoreError> {
+        self.conn().all(q).await
+    }
+    pub async fn opt<T: Rec>(&mut self, q: Sql) -> Result<Option<T>, StoreError> {
+        self.conn().opt(q).await
+    }
+    pub async fn one<T: Rec>(&mut self, q: Sql) -> Result<T, StoreError> {
+        self.conn().one(q).await
+    }
+    pub async fn int(&mut self, q: Sql) -> Result<Option<i64>, StoreError> {
+        self.conn().int(q).await
+    }
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Inserts many rows with multi-row `INSERT … VALUES (…), (…)` statements,
+/// chunked under both backends' bind-parameter limits. For bulk loads
+/// (seeding, imports), where one statement per row would dominate.
+pub async fn insert_rows(
+    tx: &mut Tx,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Arg>>,
+) -> Result<(), StoreError> {
+    const MAX_PARAMS: usize = 30_000;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let per = (MAX_PARAMS / columns.len()).max(1);
+    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut iter = rows.into_iter().peekable();
+    while iter.peek().is_some() {
+        let mut q = Sql::new(&head);
+        for (i, row) in iter.by_ref().take(per).enumerate() {
+            debug_assert_eq!(row.len(), columns.len());
+            q.push(if i == 0 { "(" } else { ", (" });
+            for (j, a) in row.into_iter().enumerate() {
+                if j > 0 {
+                    q.push(", ");
+                }
+                q.bind(a);
+            }
+            q.push(")");
+        }
+        tx.exec(q).await?;
+    }
+    Ok(())
+}

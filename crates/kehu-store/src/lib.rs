@@ -1,0 +1,272 @@
+//! `kehu-store`: everything Kehu keeps, on SQLite (default) or PostgreSQL.
+//!
+//! Architecture invariant: this is the only crate that contains SQL. It sees
+//! ciphertext and blind indexes, never key material or clear sensitive values.
+//! Every query takes the tenant, and every customer query the caller's
+//! [`Viewer`] scope, so reading across tenants or scopes is not expressible.
+
+pub mod audit;
+pub mod customers;
+pub mod db;
+pub mod org;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use db::{Arg, Conn, Sql, Tx};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// Optimistic concurrency: the row changed since the caller read it.
+    #[error("version conflict")]
+    VersionConflict,
+    /// A unique rule was broken; the payload names the rule (e.g. `login`).
+    #[error("duplicate {0}")]
+    Unique(&'static str),
+    #[error("{0}")]
+    BadUrl(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl StoreError {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+
+    /// Names a unique violation, leaving other errors as they are.
+    pub fn unique_as(self, rule: &'static str) -> StoreError {
+        if self.is_unique_violation() {
+            StoreError::Unique(rule)
+        } else {
+            self
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Where the data lives, parsed from `--database-url`. A scheme we do not
+/// know is refused: a typo must not silently create a new SQLite file.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DbUrl {
+    // The PostgreSQL URL may carry a password: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbUrl::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
+            DbUrl::Postgres(_) => write!(f, "postgres://…"),
+        }
+    }
+}
+
+impl DbUrl {
+    pub fn parse(url: &str) -> Result<DbUrl> {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err(StoreError::BadUrl(
+                    "sqlite URL needs a file path, e.g. sqlite://kehu.db".into(),
+                ));
+            }
+            return Ok(DbUrl::Sqlite(PathBuf::from(path)));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbUrl::Postgres(url.to_string()));
+        }
+        let scheme = url.split(':').next().unwrap_or(url);
+        Err(StoreError::BadUrl(format!(
+            "unsupported database URL scheme '{scheme}': use sqlite://PATH or postgres://USER@HOST/DB"
+        )))
+    }
+
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            DbUrl::Sqlite(p) => Some(p),
+            DbUrl::Postgres(_) => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The connection pools. SQLite gets one writer connection (SQLite allows one
+/// writer at a time anyway; queueing in the pool beats SQLITE_BUSY) and a few
+/// readers, which WAL lets run alongside the writer.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite { write: SqlitePool, read: SqlitePool },
+    Postgres(PgPool),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct OpenOptions {
+    /// Create the SQLite file if it does not exist (init, demo, migrate).
+    pub create: bool,
+    pub max_connections: u32,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            create: false,
+            max_connections: 8,
+        }
+    }
+}
+
+impl Store {
+    pub async fn open(url: &DbUrl, opts: OpenOptions) -> Result<Store> {
+        match url {
+            DbUrl::Sqlite(path) => {
+                if !opts.create && !path.exists() {
+                    return Err(StoreError::BadUrl(format!(
+                        "database file {} does not exist; create it with `kehu init` (or `kehu demo`)",
+                        path.display()
+                    )));
+                }
+                let base = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(opts.create)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .pragma("temp_store", "memory")
+                    .pragma("cache_size", "-16000");
+                let write = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .connect_with(base.clone())
+                    .await?;
+                let read = SqlitePoolOptions::new()
+                    .max_connections(opts.max_connections.clamp(1, 16))
+                    .min_connections(1)
+                    .connect_with(base.read_only(true))
+                    .await?;
+                Ok(Store::Sqlite { write, read })
+            }
+            DbUrl::Postgres(u) => {
+                let o = PgConnectOptions::from_str(u)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(opts.max_connections.max(2))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(o)
+                    .await?;
+                Ok(Store::Postgres(pool))
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite { .. } => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Store::Sqlite { write, .. } => sqlx::migrate!("./migrations/sqlite").run(write).await?,
+            Store::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so a
+    /// transaction that reads then writes waits for the lock instead of
+    /// failing with SQLITE_BUSY halfway.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Store::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Postgres(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// A pooled connection for reads.
+    pub async fn reader(&self) -> Result<Reader> {
+        Ok(match self {
+            Store::Sqlite { read, .. } => Reader::Sqlite(read.acquire().await?),
+            Store::Postgres(p) => Reader::Pg(p.acquire().await?),
+        })
+    }
+
+    /// `true` when the database answers.
+    pub async fn ping(&self) -> bool {
+        match self.reader().await {
+            Ok(mut r) => r.conn().int(sql!("SELECT 1")).await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// A consistent copy of a SQLite database while it is in use
+    /// (`VACUUM INTO` reads one snapshot; writers continue under WAL).
+    pub async fn backup_to(&self, to: &Path) -> Result<()> {
+        match self {
+            Store::Sqlite { read, .. } => {
+                if to.exists() {
+                    return Err(StoreError::Other(format!(
+                        "{} already exists",
+                        to.display()
+                    )));
+                }
+                let mut c = read.acquire().await?;
+                let q = sql!("VACUUM INTO $1", to.to_string_lossy().to_string());
+                Conn::Sqlite(&mut c).exec(q).await?;
+                Ok(())
+            }
+            Store::Postgres(_) => Err(StoreError::Other(
+                "for PostgreSQL use pg_dump (or your provider's snapshots); see README 'Backup'"
+                    .into(),
+            )),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Store::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+pub enum Reader {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Pg(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl Reader {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Reader::Sqlite(c) => Conn::Sqlite(&mut *c),
+            Reader::Pg(c) => Conn::Pg(&mut *c),
+        }
+    }
+}
