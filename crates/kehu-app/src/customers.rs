@@ -697,9 +697,10 @@ impl App {
             search: None,
         };
         if let Some(k) = &q.kind
-            && Kind::parse(k).is_none() {
-                errors.push(FieldError::new("kind", "kind.invalid"));
-            }
+            && Kind::parse(k).is_none()
+        {
+            errors.push(FieldError::new("kind", "kind.invalid"));
+        }
         errors.into_result()?;
         let sort = sort.expect("checked");
         let keys = self.tenant_keys(&actor.tenant_id).await?;
@@ -1131,17 +1132,18 @@ impl App {
         let rest: Vec<&ContactRow> = existing.iter().filter(|c| c.id != contact_id).collect();
         // A company keeps a primary contact while it has contacts.
         if old.is_primary != 0
-            && let Some(next) = rest.first() {
-                let mut promoted = (*next).clone();
-                promoted.is_primary = 1;
-                promoted.updated_at = now;
-                let s = open(
-                    &keys,
-                    &contact_aad(&actor.tenant_id, &promoted.id),
-                    &promoted.sealed,
-                )?;
-                cs::update_contact(&mut tx, &promoted, &contact_lookups(&keys, &s)).await?;
-            }
+            && let Some(next) = rest.first()
+        {
+            let mut promoted = (*next).clone();
+            promoted.is_primary = 1;
+            promoted.updated_at = now;
+            let s = open(
+                &keys,
+                &contact_aad(&actor.tenant_id, &promoted.id),
+                &promoted.sealed,
+            )?;
+            cs::update_contact(&mut tx, &promoted, &contact_lookups(&keys, &s)).await?;
+        }
         let names: Vec<String> = rest.iter().map(|c| c.name.clone()).collect();
         cs::put_search_terms(
             &mut tx,

@@ -242,13 +242,14 @@ impl App {
             && org::department(&mut r.conn(), tenant_id, d)
                 .await?
                 .is_none()
-            {
-                errors.push(FieldError::new("department_id", "department.unknown"));
-            }
+        {
+            errors.push(FieldError::new("department_id", "department.unknown"));
+        }
         if let Some(m) = manager_id
-            && org::user(&mut r.conn(), tenant_id, m).await?.is_none() {
-                errors.push(FieldError::new("manager_id", "user.unknown"));
-            }
+            && org::user(&mut r.conn(), tenant_id, m).await?.is_none()
+        {
+            errors.push(FieldError::new("manager_id", "user.unknown"));
+        }
         Ok(())
     }
 
@@ -330,10 +331,11 @@ impl App {
         let mut errors = FieldErrors::default();
         let mut changes = Vec::new();
         if let Some(d) = &p.display_name
-            && let Some(d) = errors.take(required_text("display_name", d, 50)) {
-                changes.push(json!({"field": "display_name", "from": u.display_name, "to": d}));
-                u.display_name = d;
-            }
+            && let Some(d) = errors.take(required_text("display_name", d, 50))
+        {
+            changes.push(json!({"field": "display_name", "from": u.display_name, "to": d}));
+            u.display_name = d;
+        }
         if let Some(key) = &p.role {
             match roles.iter().find(|r| &r.key == key) {
                 Some(r) => {
@@ -373,14 +375,14 @@ impl App {
             && errors
                 .take(validate_password("password", pw, &u.login))
                 .is_some()
-            {
-                let (pw, params) = (pw.clone(), self.config.password);
-                u.password_hash = tokio::task::spawn_blocking(move || hash_password(&pw, params))
-                    .await
-                    .map_err(|e| AppError::Internal(e.to_string()))?
-                    .map_err(|e| AppError::Internal(e.to_string()))?;
-                changes.push(json!({"field": "password", "redacted": true}));
-            }
+        {
+            let (pw, params) = (pw.clone(), self.config.password);
+            u.password_hash = tokio::task::spawn_blocking(move || hash_password(&pw, params))
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            changes.push(json!({"field": "password", "redacted": true}));
+        }
         self.check_refs(
             &actor.tenant_id,
             &p.department_id.clone().flatten(),
@@ -518,9 +520,9 @@ impl App {
             && org::department(&mut tx.conn(), &actor.tenant_id, p)
                 .await?
                 .is_none()
-            {
-                return Err(FieldError::new("parent_id", "department.unknown").into());
-            }
+        {
+            return Err(FieldError::new("parent_id", "department.unknown").into());
+        }
         let d = org::update_department(
             &mut tx,
             &actor.tenant_id,

@@ -103,9 +103,10 @@ fn emails(field: &str, raw: &[String], errors: &mut FieldErrors) -> Vec<Email> {
     let mut out: Vec<Email> = Vec::new();
     for (i, e) in raw.iter().enumerate() {
         if let Some(e) = errors.take(Email::parse(&format!("{field}[{i}]"), e))
-            && !out.iter().any(|f| f.lookup_key() == e.lookup_key()) {
-                out.push(e);
-            }
+            && !out.iter().any(|f| f.lookup_key() == e.lookup_key())
+        {
+            out.push(e);
+        }
     }
     out
 }
@@ -146,12 +147,13 @@ pub fn validate_customer(
 
     let mut birthday = None;
     if let Some(b) = blank(&input.birthday)
-        && let Some(d) = errors.take(parse_date("birthday", &b)) {
-            if d > today {
-                errors.push(FieldError::new("birthday", "date.future"));
-            }
-            birthday = Some(d);
+        && let Some(d) = errors.take(parse_date("birthday", &b))
+    {
+        if d > today {
+            errors.push(FieldError::new("birthday", "date.future"));
         }
+        birthday = Some(d);
+    }
     let uscc = blank(&input.unified_social_credit_code)
         .and_then(|s| errors.take(Uscc::parse("unified_social_credit_code", &s)));
     let id_number =
@@ -294,9 +296,10 @@ pub fn validate_order(input: &OrderInput, today: Date) -> Result<Order, FieldErr
     let mut errors = FieldErrors::default();
     let ordered_on = errors.take(parse_date("ordered_on", &input.ordered_on));
     if let Some(d) = ordered_on
-        && d > today {
-            errors.push(FieldError::new("ordered_on", "date.future"));
-        }
+        && d > today
+    {
+        errors.push(FieldError::new("ordered_on", "date.future"));
+    }
     let channel = errors
         .take(optional_text("channel", input.channel.as_deref(), 30))
         .flatten();

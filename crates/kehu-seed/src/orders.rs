@@ -33,29 +33,13 @@ static NU_COMPANY: LazyLock<Gamma<f64>> =
 
 /// How people and companies spread their purchases over the categories (index into
 /// `CATEGORIES`): people buy accessories and gifts, companies supplies and equipment.
+#[rustfmt::skip]
 static PERSON_CATEGORIES: &[(usize, u32)] = &[
-    (0, 8),
-    (1, 10),
-    (2, 20),
-    (3, 10),
-    (4, 8),
-    (5, 5),
-    (6, 20),
-    (7, 4),
-    (8, 10),
-    (9, 5),
+    (0, 8), (1, 10), (2, 20), (3, 10), (4, 8), (5, 5), (6, 20), (7, 4), (8, 10), (9, 5),
 ];
+#[rustfmt::skip]
 static COMPANY_CATEGORIES: &[(usize, u32)] = &[
-    (0, 18),
-    (1, 14),
-    (2, 12),
-    (3, 14),
-    (4, 10),
-    (5, 8),
-    (6, 8),
-    (7, 8),
-    (8, 5),
-    (9, 3),
+    (0, 18), (1, 14), (2, 12), (3, 14), (4, 10), (5, 8), (6, 8), (7, 8), (8, 5), (9, 3),
 ];
 static PERSON_CATEGORY_TABLE: LazyLock<Weighted<usize>> =
     LazyLock::new(|| Weighted::new(PERSON_CATEGORIES));

@@ -220,7 +220,12 @@ fn volumes_match_the_benchmark_shape() {
     let c = cfg(20_000, 1);
     let (mut orders, mut people, mut prospects, mut duplicates, mut buyers_without_orders) =
         (0usize, 0usize, 0usize, 0usize, 0usize);
+    // (total spend in 分, orders) per kind, for the Gamma-Gamma check.
+    let mut spend = [(0i64, 0usize); 2];
     for cust in generate(&c) {
+        let s = &mut spend[usize::from(cust.kind == Kind::Company)];
+        s.0 += cust.orders.iter().map(GenOrder::amount_fen).sum::<i64>();
+        s.1 += cust.orders.len();
         orders += cust.orders.len();
         people += usize::from(cust.kind == Kind::Person);
         prospects += usize::from(cust.latent.is_none());
@@ -238,6 +243,18 @@ fn volumes_match_the_benchmark_shape() {
     assert!((0.006..=0.014).contains(&(duplicates as f64 / n)));
     // Late arrivals whose first purchase would fall after `end`: a few percent at most.
     assert!((buyers_without_orders as f64 / n) < 0.05);
+    // Order totals follow the Gamma-Gamma mean p·γ/(q−1) despite whole catalogue items.
+    for (kind, gamma) in [
+        (0, params::SPEND_GAMMA_PERSON),
+        (1, params::SPEND_GAMMA_COMPANY),
+    ] {
+        let expected = params::SPEND_P * gamma / (params::SPEND_Q - 1.0);
+        let actual = spend[kind].0 as f64 / spend[kind].1 as f64;
+        assert!(
+            (actual / expected - 1.0).abs() < 0.15,
+            "mean order {actual} vs {expected}"
+        );
+    }
 }
 
 #[test]

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+pub use sqlx::postgres::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -218,7 +219,7 @@ impl Store {
     /// `true` when the database answers.
     pub async fn ping(&self) -> bool {
         match self.reader().await {
-            Ok(mut r) => r.conn().int(sql!("SELECT 1")).await.is_ok(),
+            Ok(mut r) => r.conn().int(sql!("SELECT CAST(1 AS BIGINT)")).await.is_ok(),
             Err(_) => false,
         }
     }
@@ -269,4 +270,12 @@ impl Reader {
             Reader::Pg(c) => Conn::Pg(&mut *c),
         }
     }
+}
+
+/// Runs one administrative statement (e.g. `CREATE DATABASE` in test
+/// harnesses and tools) on a PostgreSQL pool.
+pub async fn admin_exec(pool: &PgPool, statement: &str) -> Result<()> {
+    let mut c = pool.acquire().await?;
+    Conn::Pg(&mut c).exec(Sql::new(statement)).await?;
+    Ok(())
 }
