@@ -26,14 +26,13 @@ pub enum Access {
     Write,
 }
 
-/// Appends ` AND (<scope>)` for customers aliased `c`.
-fn push_scope(q: &mut Sql, v: &Viewer, access: Access) {
-    if v.scope == DataScope::All {
-        return;
-    }
-    q.push(" AND (");
+/// Appends the owner part of a non-`All` scope for customers aliased `c`:
+/// an expression that is true when the viewer's scope covers `c.owner_id`.
+fn push_owner_clause(q: &mut Sql, v: &Viewer) {
     match v.scope {
-        DataScope::All => unreachable!(),
+        DataScope::All => {
+            q.push("1 = 1");
+        }
         DataScope::Own => {
             q.push("c.owner_id = ").bind(&v.user_id);
         }
@@ -46,7 +45,7 @@ fn push_scope(q: &mut Sql, v: &Viewer, access: Access) {
                 .push(") SELECT id FROM subs)");
         }
         DataScope::Department => {
-            q.push("c.owner_id = ").bind(&v.user_id);
+            q.push("(c.owner_id = ").bind(&v.user_id);
             if let Some(d) = &v.department_id {
                 q.push(" OR c.owner_id IN (SELECT u.id FROM users u WHERE u.tenant_id = ")
                     .bind(&v.tenant_id)
@@ -54,9 +53,10 @@ fn push_scope(q: &mut Sql, v: &Viewer, access: Access) {
                     .bind(d)
                     .push(")");
             }
+            q.push(")");
         }
         DataScope::DepartmentAndBelow => {
-            q.push("c.owner_id = ").bind(&v.user_id);
+            q.push("(c.owner_id = ").bind(&v.user_id);
             if let Some(d) = &v.department_id {
                 q.push(" OR c.owner_id IN (SELECT u.id FROM users u JOIN departments d ON d.tenant_id = u.tenant_id AND d.id = u.department_id WHERE u.tenant_id = ")
                     .bind(&v.tenant_id)
@@ -66,8 +66,19 @@ fn push_scope(q: &mut Sql, v: &Viewer, access: Access) {
                     .bind(d)
                     .push(") || '%')");
             }
+            q.push(")");
         }
     }
+}
+
+/// Appends ` AND (<scope>)` for customers aliased `c`: the owner part or a
+/// team membership (with write access when `access` is `Write`).
+fn push_scope(q: &mut Sql, v: &Viewer, access: Access) {
+    if v.scope == DataScope::All {
+        return;
+    }
+    q.push(" AND (");
+    push_owner_clause(q, v);
     q.push(" OR EXISTS (SELECT 1 FROM customer_team t WHERE t.tenant_id = c.tenant_id AND t.customer_id = c.id AND t.user_id = ")
         .bind(&v.user_id);
     if access == Access::Write {
@@ -421,22 +432,8 @@ fn push_search(q: &mut Sql, s: &SearchSpec, tenant_id: &str, pg: bool) {
     q.push(")");
 }
 
-/// One page of customers the viewer may see, in keyset order.
-pub async fn list_customers(
-    c: &mut Conn<'_>,
-    v: &Viewer,
-    f: &CustomerFilter,
-    sort: SortKey,
-    desc: bool,
-    after: Option<&Cursor>,
-    limit: i64,
-) -> Result<Vec<CustomerRow>> {
-    let pg = c.is_pg();
-    let mut q = Sql::new(&format!(
-        "SELECT {CUSTOMER_COLS} FROM customers c WHERE c.tenant_id = "
-    ));
-    q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL");
-    push_scope(&mut q, v, Access::Read);
+/// Filters, search and the keyset condition, shared by every branch of a list query.
+fn push_filters(q: &mut Sql, v: &Viewer, f: &CustomerFilter, sort: SortKey, desc: bool, after: Option<&Cursor>, pg: bool) {
     if let Some(o) = &f.owner_id {
         q.push(" AND c.owner_id = ").bind(o);
     }
@@ -467,35 +464,71 @@ pub async fn list_customers(
         }
     }
     if let Some(s) = &f.search {
-        push_search(&mut q, s, &v.tenant_id, pg);
+        push_search(q, s, &v.tenant_id, pg);
     }
-    let col = sort.column();
-    let (cmp, dir) = if desc { ("<", "DESC") } else { (">", "ASC") };
     if let Some(cur) = after {
+        let col = sort.column();
+        let cmp = if desc { "<" } else { ">" };
+        let bind = |q: &mut Sql| match &cur.value {
+            CursorValue::Int(i) => {
+                q.bind(*i);
+            }
+            CursorValue::Text(t) => {
+                q.bind(t);
+            }
+        };
         q.push(&format!(" AND ({col} {cmp} "));
-        match &cur.value {
-            CursorValue::Int(i) => q.bind(*i),
-            CursorValue::Text(t) => q.bind(t),
-        };
+        bind(q);
         q.push(&format!(" OR ({col} = "));
-        match &cur.value {
-            CursorValue::Int(i) => q.bind(*i),
-            CursorValue::Text(t) => q.bind(t),
-        };
-        q.push(&format!(" AND c.id {cmp} "))
-            .bind(&cur.id)
-            .push("))");
+        bind(q);
+        q.push(&format!(" AND c.id {cmp} ")).bind(&cur.id).push("))");
     }
+}
+
+/// One page of customers the viewer may see, in keyset order.
+///
+/// A scoped viewer's page is the union of two ordered, limited branches:
+/// customers whose owner the scope covers, and customers shared through the
+/// team. Each branch can walk its own index in sort order (an `OR` across
+/// the two would force a scan and a sort), so deep pages cost what page one does.
+pub async fn list_customers(
+    c: &mut Conn<'_>,
+    v: &Viewer,
+    f: &CustomerFilter,
+    sort: SortKey,
+    desc: bool,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> Result<Vec<CustomerRow>> {
+    let pg = c.is_pg();
+    let dir = if desc { "DESC" } else { "ASC" };
     // Byte-order collation on both backends so cursors compare the same way.
-    let collate = if sort.is_text() && pg {
-        " COLLATE \"C\""
-    } else {
-        ""
+    let collate = if sort.is_text() && pg { " COLLATE \"C\"" } else { "" };
+    let col = sort.column();
+    let order = |q: &mut Sql, col: &str, id: &str| {
+        q.push(&format!(" ORDER BY {col}{collate} {dir}, {id} {dir} LIMIT ")).bind(limit);
     };
+    let mut q = Sql::new(&format!("SELECT {CUSTOMER_COLS} FROM customers c WHERE c.tenant_id = "));
+    q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL");
+    if v.scope == DataScope::All {
+        push_filters(&mut q, v, f, sort, desc, after, pg);
+        order(&mut q, col, "c.id");
+        return c.all(q).await;
+    }
+    let mut q = Sql::new(&format!("SELECT * FROM (SELECT {CUSTOMER_COLS} FROM customers c WHERE c.tenant_id = "));
+    q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL AND ");
+    push_owner_clause(&mut q, v);
+    push_filters(&mut q, v, f, sort, desc, after, pg);
+    order(&mut q, col, "c.id");
     q.push(&format!(
-        " ORDER BY {col}{collate} {dir}, c.id {dir} LIMIT "
-    ))
-    .bind(limit);
+        ") owned UNION SELECT * FROM (SELECT {CUSTOMER_COLS} FROM customer_team t JOIN customers c ON c.tenant_id = t.tenant_id AND c.id = t.customer_id WHERE t.tenant_id = "
+    ));
+    q.bind(&v.tenant_id).push(" AND t.user_id = ").bind(&v.user_id).push(" AND c.deleted_at IS NULL");
+    push_filters(&mut q, v, f, sort, desc, after, pg);
+    order(&mut q, col, "c.id");
+    q.push(") shared");
+    let plain = col.trim_start_matches("c.");
+    order(&mut q, plain, "id");
     c.all(q).await
 }
 

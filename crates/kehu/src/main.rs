@@ -85,7 +85,7 @@ enum Command {
         #[arg(long, env = "KEHU_ADMIN_LOGIN")]
         admin_login: String,
         /// Read the password from the first line of standard input.
-        #[arg(long)]
+        #[arg(long, env = "KEHU_PASSWORD_STDIN")]
         password_stdin: bool,
     },
     /// Manage users.
@@ -107,7 +107,7 @@ enum Command {
     Backup {
         #[command(flatten)]
         db: Db,
-        #[arg(long)]
+        #[arg(long, env = "KEHU_BACKUP_TO")]
         to: PathBuf,
     },
     /// Generate benchmark data: N customers with contacts and ~10 orders each.
@@ -116,12 +116,12 @@ enum Command {
         db: Db,
         #[arg(long, env = "KEHU_TENANT", default_value = "bench")]
         tenant: String,
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, env = "KEHU_SEED_CUSTOMERS", default_value_t = 10_000)]
         customers: usize,
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, env = "KEHU_SEED", default_value_t = 1)]
         seed: u64,
         /// Customers per transaction.
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, env = "KEHU_SEED_BATCH", default_value_t = 2000)]
         batch: usize,
     },
     /// Audit log tools.
@@ -139,16 +139,16 @@ enum UserCmd {
         db: Db,
         #[arg(long, env = "KEHU_TENANT")]
         tenant: String,
-        #[arg(long)]
+        #[arg(long, env = "KEHU_LOGIN")]
         login: String,
-        #[arg(long)]
+        #[arg(long, env = "KEHU_ROLE")]
         role: String,
         /// Department name.
-        #[arg(long)]
+        #[arg(long, env = "KEHU_DEPARTMENT")]
         department: Option<String>,
-        #[arg(long)]
+        #[arg(long, env = "KEHU_DISPLAY_NAME")]
         display_name: Option<String>,
-        #[arg(long)]
+        #[arg(long, env = "KEHU_PASSWORD_STDIN")]
         password_stdin: bool,
     },
     /// Disable a user and end their sessions.
@@ -157,7 +157,7 @@ enum UserCmd {
         db: Db,
         #[arg(long, env = "KEHU_TENANT")]
         tenant: String,
-        #[arg(long)]
+        #[arg(long, env = "KEHU_LOGIN")]
         login: String,
     },
 }
