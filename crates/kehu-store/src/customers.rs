@@ -424,7 +424,11 @@ fn push_search(q: &mut Sql, s: &SearchSpec, tenant_id: &str, pg: bool) {
     }
     if let Some(code) = &s.code {
         or(q);
-        q.push("c.code = ").bind(code);
+        q.push("(c.tenant_id = ")
+            .bind(tenant_id)
+            .push(" AND c.code = ")
+            .bind(code)
+            .push(")");
     }
     if parts == 0 {
         q.push("1 = 0");
@@ -433,7 +437,15 @@ fn push_search(q: &mut Sql, s: &SearchSpec, tenant_id: &str, pg: bool) {
 }
 
 /// Filters, search and the keyset condition, shared by every branch of a list query.
-fn push_filters(q: &mut Sql, v: &Viewer, f: &CustomerFilter, sort: SortKey, desc: bool, after: Option<&Cursor>, pg: bool) {
+fn push_filters(
+    q: &mut Sql,
+    v: &Viewer,
+    f: &CustomerFilter,
+    sort: SortKey,
+    desc: bool,
+    after: Option<&Cursor>,
+    pg: bool,
+) {
     if let Some(o) = &f.owner_id {
         q.push(" AND c.owner_id = ").bind(o);
     }
@@ -481,7 +493,9 @@ fn push_filters(q: &mut Sql, v: &Viewer, f: &CustomerFilter, sort: SortKey, desc
         bind(q);
         q.push(&format!(" OR ({col} = "));
         bind(q);
-        q.push(&format!(" AND c.id {cmp} ")).bind(&cur.id).push("))");
+        q.push(&format!(" AND c.id {cmp} "))
+            .bind(&cur.id)
+            .push("))");
     }
 }
 
@@ -503,32 +517,69 @@ pub async fn list_customers(
     let pg = c.is_pg();
     let dir = if desc { "DESC" } else { "ASC" };
     // Byte-order collation on both backends so cursors compare the same way.
-    let collate = if sort.is_text() && pg { " COLLATE \"C\"" } else { "" };
-    let col = sort.column();
-    let order = |q: &mut Sql, col: &str, id: &str| {
-        q.push(&format!(" ORDER BY {col}{collate} {dir}, {id} {dir} LIMIT ")).bind(limit);
+    let collate = if sort.is_text() && pg {
+        " COLLATE \"C\""
+    } else {
+        ""
     };
-    let mut q = Sql::new(&format!("SELECT {CUSTOMER_COLS} FROM customers c WHERE c.tenant_id = "));
+    let col = sort.column();
+    // SQLite plans a search by walking the sort index and probing the text
+    // index, which is quick when many rows match and a full scan when few
+    // do. Count (up to a bound) first; when the matches are few, sort by an
+    // expression so SQLite starts from the matches instead.
+    let mut few_matches = false;
+    if let (false, Some(s)) = (pg, &f.search) {
+        if !s.terms.is_empty() {
+            let probe = sql!(
+                "SELECT COUNT(*) FROM (SELECT rowid FROM customer_search WHERE customer_search MATCH $1 LIMIT 5000)",
+                fts_sqlite(&s.terms)
+            );
+            few_matches = c.int(probe).await?.unwrap_or(0) < 5000;
+        }
+    }
+    // `outer`: the ORDER BY of a compound select must name result columns.
+    let order = |q: &mut Sql, col: &str, id: &str, outer: bool| {
+        let key = match (few_matches && !outer, sort.is_text()) {
+            (false, _) => col.to_string(),
+            (true, false) => format!("({col} + 0)"),
+            (true, true) => format!("({col} || '')"),
+        };
+        q.push(&format!(
+            " ORDER BY {key}{collate} {dir}, {id} {dir} LIMIT "
+        ))
+        .bind(limit);
+    };
+    // With few matches, `+` keeps SQLite from walking the tenant's whole
+    // range and makes it start from the search branches (multi-index OR).
+    let plus = if few_matches { "+" } else { "" };
+    let mut q = Sql::new(&format!(
+        "SELECT {CUSTOMER_COLS} FROM customers c WHERE {plus}c.tenant_id = "
+    ));
     q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL");
     if v.scope == DataScope::All {
         push_filters(&mut q, v, f, sort, desc, after, pg);
-        order(&mut q, col, "c.id");
+        order(&mut q, col, "c.id", false);
         return c.all(q).await;
     }
-    let mut q = Sql::new(&format!("SELECT * FROM (SELECT {CUSTOMER_COLS} FROM customers c WHERE c.tenant_id = "));
+    let mut q = Sql::new(&format!(
+        "SELECT * FROM (SELECT {CUSTOMER_COLS} FROM customers c WHERE {plus}c.tenant_id = "
+    ));
     q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL AND ");
     push_owner_clause(&mut q, v);
     push_filters(&mut q, v, f, sort, desc, after, pg);
-    order(&mut q, col, "c.id");
+    order(&mut q, col, "c.id", false);
     q.push(&format!(
-        ") owned UNION SELECT * FROM (SELECT {CUSTOMER_COLS} FROM customer_team t JOIN customers c ON c.tenant_id = t.tenant_id AND c.id = t.customer_id WHERE t.tenant_id = "
+        ") owned UNION SELECT * FROM (SELECT {CUSTOMER_COLS} FROM customer_team t CROSS JOIN customers c WHERE c.tenant_id = t.tenant_id AND c.id = t.customer_id AND t.tenant_id = "
     ));
-    q.bind(&v.tenant_id).push(" AND t.user_id = ").bind(&v.user_id).push(" AND c.deleted_at IS NULL");
+    q.bind(&v.tenant_id)
+        .push(" AND t.user_id = ")
+        .bind(&v.user_id)
+        .push(" AND c.deleted_at IS NULL");
     push_filters(&mut q, v, f, sort, desc, after, pg);
-    order(&mut q, col, "c.id");
+    order(&mut q, col, "c.id", false);
     q.push(") shared");
     let plain = col.trim_start_matches("c.");
-    order(&mut q, plain, "id");
+    order(&mut q, plain, "id", true);
     c.all(q).await
 }
 
