@@ -109,7 +109,8 @@ pub struct CustomerBody {
     /// 居民身份证号 (persons), check digit and birth date verified.
     pub id_number: Option<String>,
     pub notes: Option<String>,
-    #[schema(value_type = Object)]
+    /// Custom field key → value; on PATCH only the keys present change, `null` clears.
+    #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<serde_json::Value>,
 }
 

@@ -528,14 +528,14 @@ pub async fn list_customers(
     // do. Count (up to a bound) first; when the matches are few, sort by an
     // expression so SQLite starts from the matches instead.
     let mut few_matches = false;
-    if let (false, Some(s)) = (pg, &f.search) {
-        if !s.terms.is_empty() {
-            let probe = sql!(
-                "SELECT COUNT(*) FROM (SELECT rowid FROM customer_search WHERE customer_search MATCH $1 LIMIT 5000)",
-                fts_sqlite(&s.terms)
-            );
-            few_matches = c.int(probe).await?.unwrap_or(0) < 5000;
-        }
+    if let (false, Some(s)) = (pg, &f.search)
+        && !s.terms.is_empty()
+    {
+        let probe = sql!(
+            "SELECT COUNT(*) FROM (SELECT rowid FROM customer_search WHERE customer_search MATCH $1 LIMIT 5000)",
+            fts_sqlite(&s.terms)
+        );
+        few_matches = c.int(probe).await?.unwrap_or(0) < 5000;
     }
     // `outer`: the ORDER BY of a compound select must name result columns.
     let order = |q: &mut Sql, col: &str, id: &str, outer: bool| {

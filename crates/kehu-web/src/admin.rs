@@ -29,7 +29,7 @@ pub async fn list_users(State(s): State<AppState>, auth: Auth) -> ApiResult<Json
 
 /// Add a user (user administrators).
 #[utoipa::path(post, path = "/users", tag = "admin", request_body = UserCreate,
-    responses((status = 201, body = UserView), (status = 409, body = Problem), (status = 422, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 201, body = UserView, headers(("ETag" = String))), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_user(
     State(s): State<AppState>,
     auth: Auth,
@@ -39,7 +39,7 @@ pub async fn create_user(
     Ok(created(v.version, v))
 }
 
-#[utoipa::path(get, path = "/users/{id}", tag = "admin", params(("id" = String, Path)), responses((status = 200, body = UserView), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/users/{id}", tag = "admin", params(("id" = String, Path)), responses((status = 200, body = UserView, headers(("ETag" = String))), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_user(
     State(s): State<AppState>,
     auth: Auth,
@@ -51,7 +51,7 @@ pub async fn get_user(
 
 /// Change role, department, manager, name, language; disable; reset password. Needs `If-Match`.
 #[utoipa::path(patch, path = "/users/{id}", tag = "admin", params(("id" = String, Path), ("If-Match" = String, Header)), request_body = UserPatch,
-    responses((status = 200, body = UserView), (status = 412, body = Problem), (status = 428, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = UserView, headers(("ETag" = String))), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_user(
     State(s): State<AppState>,
     auth: Auth,
@@ -73,7 +73,7 @@ pub async fn list_departments(
 }
 
 #[utoipa::path(post, path = "/departments", tag = "admin", request_body = DepartmentBody,
-    responses((status = 201, body = DepartmentView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = DepartmentView, headers(("ETag" = String))), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_department(
     State(s): State<AppState>,
     auth: Auth,
@@ -85,7 +85,7 @@ pub async fn create_department(
 
 /// Rename or move a department (with its sub-departments). Needs `If-Match`.
 #[utoipa::path(patch, path = "/departments/{id}", tag = "admin", params(("id" = String, Path), ("If-Match" = String, Header)), request_body = DepartmentBody,
-    responses((status = 200, body = DepartmentView), (status = 409, body = Problem), (status = 412, body = Problem)))]
+    responses((status = 200, body = DepartmentView, headers(("ETag" = String))), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_department(
     State(s): State<AppState>,
     auth: Auth,
@@ -99,7 +99,7 @@ pub async fn patch_department(
 
 /// Delete an empty department. Needs `If-Match`.
 #[utoipa::path(delete, path = "/departments/{id}", tag = "admin", params(("id" = String, Path), ("If-Match" = String, Header)),
-    responses((status = 204), (status = 409, body = Problem), (status = 412, body = Problem)))]
+    responses((status = 204), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_department(
     State(s): State<AppState>,
     auth: Auth,
@@ -117,7 +117,7 @@ pub async fn list_roles(State(s): State<AppState>, auth: Auth) -> ApiResult<Json
 }
 
 #[utoipa::path(post, path = "/roles", tag = "admin", request_body = RoleBody,
-    responses((status = 201, body = RoleView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = RoleView, headers(("ETag" = String))), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_role(
     State(s): State<AppState>,
     auth: Auth,
@@ -129,7 +129,7 @@ pub async fn create_role(
 
 /// Change a role's permissions, data scope and field permissions. Needs `If-Match`.
 #[utoipa::path(patch, path = "/roles/{id}", tag = "admin", params(("id" = String, Path), ("If-Match" = String, Header)), request_body = RoleBody,
-    responses((status = 200, body = RoleView), (status = 412, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = RoleView, headers(("ETag" = String))), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_role(
     State(s): State<AppState>,
     auth: Auth,
@@ -151,7 +151,7 @@ pub async fn list_fields(
 }
 
 #[utoipa::path(post, path = "/custom-fields", tag = "admin", request_body = CustomFieldBody,
-    responses((status = 201, body = CustomFieldView), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = CustomFieldView, headers(("ETag" = String))), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_field(
     State(s): State<AppState>,
     auth: Auth,
@@ -163,7 +163,7 @@ pub async fn create_field(
 
 /// Change labels, options, required flag or position (key and type are fixed). Needs `If-Match`.
 #[utoipa::path(patch, path = "/custom-fields/{id}", tag = "admin", params(("id" = String, Path), ("If-Match" = String, Header)), request_body = CustomFieldBody,
-    responses((status = 200, body = CustomFieldView), (status = 412, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = CustomFieldView, headers(("ETag" = String))), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_field(
     State(s): State<AppState>,
     auth: Auth,
@@ -176,7 +176,7 @@ pub async fn patch_field(
 }
 
 #[utoipa::path(delete, path = "/custom-fields/{id}", tag = "admin", params(("id" = String, Path), ("If-Match" = String, Header)),
-    responses((status = 204), (status = 412, body = Problem)))]
+    responses((status = 204), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_field(
     State(s): State<AppState>,
     auth: Auth,
@@ -188,7 +188,7 @@ pub async fn delete_field(
 }
 
 /// The customer code pattern and its sequence reset.
-#[utoipa::path(get, path = "/settings/customer-code", tag = "admin", responses((status = 200, body = CodeSettingsView)))]
+#[utoipa::path(get, path = "/settings/customer-code", tag = "admin", responses((status = 200, body = CodeSettingsView, headers(("ETag" = String)))))]
 pub async fn get_code(State(s): State<AppState>, auth: Auth) -> ApiResult<Response> {
     let v = s.app.code_settings(&auth.actor).await?;
     Ok(with_etag(v.version, v))
@@ -196,7 +196,7 @@ pub async fn get_code(State(s): State<AppState>, auth: Auth) -> ApiResult<Respon
 
 /// Change the customer code pattern. Needs `If-Match`.
 #[utoipa::path(patch, path = "/settings/customer-code", tag = "admin", params(("If-Match" = String, Header)), request_body = CodeSettingsBody,
-    responses((status = 200, body = CodeSettingsView), (status = 412, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = CodeSettingsView, headers(("ETag" = String))), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_code(
     State(s): State<AppState>,
     auth: Auth,
@@ -233,7 +233,7 @@ fn instant(field: &str, s: &Option<String>) -> ApiResult<Option<i64>> {
 }
 
 /// The audit log, newest first (auditors and administrators).
-#[utoipa::path(get, path = "/audit", tag = "admin", params(AuditQuery), responses((status = 200, body = AuditPage), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/audit", tag = "admin", params(AuditQuery), responses((status = 200, body = AuditPage), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_audit(
     State(s): State<AppState>,
     auth: Auth,
@@ -264,7 +264,7 @@ pub struct AuditVerifyView {
 }
 
 /// Recompute the audit hash chain and say whether any row was edited or removed.
-#[utoipa::path(get, path = "/audit/verify", tag = "admin", responses((status = 200, body = AuditVerifyView), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/audit/verify", tag = "admin", responses((status = 200, body = AuditVerifyView), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn verify_audit(
     State(s): State<AppState>,
     auth: Auth,

@@ -83,7 +83,7 @@ impl FromRequestParts<AppState> for Auth {
                 .get(CSRF_HEADER)
                 .map(|v| v.as_bytes())
                 .unwrap_or(b"");
-            if !kehu_crypto_eq(sent, csrf.as_bytes()) {
+            if !kehu_crypto::ct_eq(sent, csrf.as_bytes()) {
                 return Err(ApiError::status(StatusCode::FORBIDDEN, "problem.csrf"));
             }
         }
@@ -92,11 +92,6 @@ impl FromRequestParts<AppState> for Auth {
             session: Some(token),
         })
     }
-}
-
-fn kehu_crypto_eq(a: &[u8], b: &[u8]) -> bool {
-    // Constant time: the CSRF token is a secret.
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -129,7 +124,8 @@ fn session_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
 /// Sign in with tenant, login and password.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, description = "Signed in; sets the HttpOnly session cookie", body = LoginResponse),
-              (status = 401, body = Problem), (status = 429, description = "Too many failures; see Retry-After", body = Problem)))]
+              (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, description = "Too many failures; see Retry-After", body = Problem, content_type = "application/problem+json",
+                headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed")))))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -160,7 +156,7 @@ pub async fn login(
 }
 
 /// Sign out: ends the session and clears the cookie.
-#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = Problem)))]
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<Response> {
     if let Some(token) = &auth.session {
         state.app.logout(&auth.actor, token).await?;
@@ -172,7 +168,7 @@ pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<Resp
 }
 
 /// The signed-in user, with permissions, data scope and field permissions.
-#[utoipa::path(get, path = "/auth/me", tag = "auth", responses((status = 200, body = MeView), (status = 401, body = Problem)))]
+#[utoipa::path(get, path = "/auth/me", tag = "auth", responses((status = 200, body = MeView), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<MeView>> {
     Ok(Json(state.app.me(&auth.actor).await?))
 }
@@ -184,7 +180,7 @@ pub struct MePatch {
 }
 
 /// Change the signed-in user's language (remembered per user).
-#[utoipa::path(patch, path = "/auth/me", tag = "auth", request_body = MePatch, responses((status = 200, body = UserView), (status = 422, body = Problem)))]
+#[utoipa::path(patch, path = "/auth/me", tag = "auth", request_body = MePatch, responses((status = 200, body = UserView), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_me(
     State(state): State<AppState>,
     auth: Auth,
@@ -194,7 +190,7 @@ pub async fn patch_me(
 }
 
 /// Change the signed-in user's password.
-#[utoipa::path(post, path = "/auth/password", tag = "auth", request_body = PasswordChange, responses((status = 204), (status = 422, body = Problem)))]
+#[utoipa::path(post, path = "/auth/password", tag = "auth", request_body = PasswordChange, responses((status = 204), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn change_password(
     State(state): State<AppState>,
     auth: Auth,
@@ -211,7 +207,7 @@ pub struct TokenRequest {
 }
 
 /// Create an API token for `Authorization: Bearer` use; it is shown once and stored hashed.
-#[utoipa::path(post, path = "/auth/tokens", tag = "auth", request_body = TokenRequest, responses((status = 201, body = NewToken), (status = 403, body = Problem)))]
+#[utoipa::path(post, path = "/auth/tokens", tag = "auth", request_body = TokenRequest, responses((status = 201, body = NewToken), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_token(
     State(state): State<AppState>,
     auth: Auth,
@@ -233,7 +229,7 @@ pub async fn list_tokens(
 }
 
 /// Revoke one of the signed-in user's API tokens.
-#[utoipa::path(delete, path = "/auth/tokens/{id}", tag = "auth", params(("id" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
+#[utoipa::path(delete, path = "/auth/tokens/{id}", tag = "auth", params(("id" = String, Path)), responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn revoke_token(
     State(state): State<AppState>,
     auth: Auth,

@@ -16,7 +16,7 @@ use crate::error::{ApiJson, ApiQuery, ApiResult, IfMatch, Problem, with_etag};
 
 /// List and search customers in the caller's data scope (keyset pages).
 #[utoipa::path(get, path = "/customers", tag = "customers", params(ListQuery),
-    responses((status = 200, body = CustomerPage), (status = 422, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, body = CustomerPage), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(s): State<AppState>,
     auth: Auth,
@@ -27,7 +27,7 @@ pub async fn list(
 
 /// Create a customer. The owner defaults to the caller; the code comes from the tenant's pattern.
 #[utoipa::path(post, path = "/customers", tag = "customers", request_body = CustomerBody,
-    responses((status = 201, body = CustomerView, headers(("ETag" = String))), (status = 422, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 201, body = CustomerView, headers(("ETag" = String))), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn create(
     State(s): State<AppState>,
     auth: Auth,
@@ -41,7 +41,7 @@ pub async fn create(
 
 /// One customer, masked for the caller; 404 outside the caller's data scope.
 #[utoipa::path(get, path = "/customers/{id}", tag = "customers", params(("id" = String, Path)),
-    responses((status = 200, body = CustomerView, headers(("ETag" = String))), (status = 404, body = Problem)))]
+    responses((status = 200, body = CustomerView, headers(("ETag" = String))), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(s): State<AppState>,
     auth: Auth,
@@ -54,8 +54,8 @@ pub async fn get(
 /// Change the fields present in the body. Needs `If-Match` with the version from the ETag.
 #[utoipa::path(patch, path = "/customers/{id}", tag = "customers", params(("id" = String, Path), ("If-Match" = String, Header)),
     request_body = CustomerBody,
-    responses((status = 200, body = CustomerView, headers(("ETag" = String))), (status = 412, body = Problem),
-              (status = 428, body = Problem), (status = 422, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = CustomerView, headers(("ETag" = String))), (status = 412, body = Problem, content_type = "application/problem+json"),
+              (status = 428, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch(
     State(s): State<AppState>,
     auth: Auth,
@@ -69,7 +69,7 @@ pub async fn patch(
 
 /// Delete a customer (kept for history; its code is never reused). Needs `If-Match`.
 #[utoipa::path(delete, path = "/customers/{id}", tag = "customers", params(("id" = String, Path), ("If-Match" = String, Header)),
-    responses((status = 204), (status = 412, body = Problem), (status = 428, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete(
     State(s): State<AppState>,
     auth: Auth,
@@ -82,7 +82,7 @@ pub async fn delete(
 
 /// Show masked fields in clear, with a reason. Audited.
 #[utoipa::path(post, path = "/customers/{id}/reveal", tag = "customers", params(("id" = String, Path)), request_body = RevealRequest,
-    responses((status = 200, body = RevealView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = RevealView), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn reveal(
     State(s): State<AppState>,
     auth: Auth,
@@ -100,7 +100,7 @@ pub async fn reveal(
 
 /// Contacts of a company customer, primary first.
 #[utoipa::path(get, path = "/customers/{id}/contacts", tag = "contacts", params(("id" = String, Path)),
-    responses((status = 200, body = Vec<ContactView>), (status = 404, body = Problem)))]
+    responses((status = 200, body = Vec<ContactView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_contacts(
     State(s): State<AppState>,
     auth: Auth,
@@ -111,7 +111,7 @@ pub async fn list_contacts(
 
 /// Add a contact; the first one becomes the primary contact.
 #[utoipa::path(post, path = "/customers/{id}/contacts", tag = "contacts", params(("id" = String, Path)), request_body = ContactBody,
-    responses((status = 201, body = ContactView), (status = 422, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 201, body = ContactView, headers(("ETag" = String))), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_contact(
     State(s): State<AppState>,
     auth: Auth,
@@ -127,7 +127,7 @@ pub async fn create_contact(
 /// Replace a contact. Needs `If-Match`.
 #[utoipa::path(patch, path = "/customers/{id}/contacts/{contact_id}", tag = "contacts",
     params(("id" = String, Path), ("contact_id" = String, Path), ("If-Match" = String, Header)), request_body = ContactBody,
-    responses((status = 200, body = ContactView), (status = 412, body = Problem), (status = 428, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = ContactView, headers(("ETag" = String))), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_contact(
     State(s): State<AppState>,
     auth: Auth,
@@ -145,7 +145,7 @@ pub async fn patch_contact(
 /// Remove a contact. Needs `If-Match`.
 #[utoipa::path(delete, path = "/customers/{id}/contacts/{contact_id}", tag = "contacts",
     params(("id" = String, Path), ("contact_id" = String, Path), ("If-Match" = String, Header)),
-    responses((status = 204), (status = 412, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_contact(
     State(s): State<AppState>,
     auth: Auth,
@@ -166,7 +166,7 @@ pub struct PageQuery {
 
 /// Purchase history, newest first, with totals over all orders.
 #[utoipa::path(get, path = "/customers/{id}/orders", tag = "orders", params(("id" = String, Path), PageQuery),
-    responses((status = 200, body = OrderPage), (status = 404, body = Problem)))]
+    responses((status = 200, body = OrderPage), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_orders(
     State(s): State<AppState>,
     auth: Auth,
@@ -182,7 +182,7 @@ pub async fn list_orders(
 
 /// Record an order (amounts in 分).
 #[utoipa::path(post, path = "/customers/{id}/orders", tag = "orders", params(("id" = String, Path)), request_body = OrderBody,
-    responses((status = 201, body = OrderView), (status = 422, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 201, body = OrderView), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn create_order(
     State(s): State<AppState>,
     auth: Auth,
@@ -197,7 +197,7 @@ pub async fn create_order(
 
 /// Everything that happened to a customer, newest first.
 #[utoipa::path(get, path = "/customers/{id}/timeline", tag = "customers", params(("id" = String, Path), PageQuery),
-    responses((status = 200, body = TimelinePage), (status = 404, body = Problem)))]
+    responses((status = 200, body = TimelinePage), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn timeline(
     State(s): State<AppState>,
     auth: Auth,
@@ -213,7 +213,7 @@ pub async fn timeline(
 
 /// Team members who share this customer (read or read-write).
 #[utoipa::path(get, path = "/customers/{id}/team", tag = "customers", params(("id" = String, Path)),
-    responses((status = 200, body = Vec<TeamMemberView>), (status = 404, body = Problem)))]
+    responses((status = 200, body = Vec<TeamMemberView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_team(
     State(s): State<AppState>,
     auth: Auth,
@@ -224,7 +224,7 @@ pub async fn list_team(
 
 /// Add or change a team member.
 #[utoipa::path(put, path = "/customers/{id}/team/{user_id}", tag = "customers", params(("id" = String, Path), ("user_id" = String, Path)),
-    request_body = TeamMemberBody, responses((status = 200, body = TeamMemberView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    request_body = TeamMemberBody, responses((status = 200, body = TeamMemberView), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn put_team(
     State(s): State<AppState>,
     auth: Auth,
@@ -240,7 +240,7 @@ pub async fn put_team(
 
 /// Remove a team member.
 #[utoipa::path(delete, path = "/customers/{id}/team/{user_id}", tag = "customers", params(("id" = String, Path), ("user_id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn delete_team(
     State(s): State<AppState>,
     auth: Auth,

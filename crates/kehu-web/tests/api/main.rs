@@ -3,7 +3,9 @@
 
 mod support;
 
+mod admin;
 mod auth;
 mod customers;
+mod openapi;
 mod scope;
 mod security;

@@ -161,7 +161,7 @@ both!(field_permissions_block_writes_to_read_only_fields);
 
 async fn bad_input_is_a_4xx_never_a_5xx(b: Backend) {
     let s = Server::start(b).await;
-    let mut c = s.login("admin").await;
+    let c = s.login("admin").await;
     let long_name = "名".repeat(10_000);
     let cases: Vec<(Method, &str, Option<Vec<u8>>)> = vec![
         (

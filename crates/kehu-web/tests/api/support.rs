@@ -289,10 +289,10 @@ impl Client {
         if let Some(b) = body {
             req = req.header("content-type", "application/json").body(b);
         }
-        if method != Method::GET {
-            if let Some(c) = &self.csrf {
-                req = req.header("x-csrf-token", c);
-            }
+        if method != Method::GET
+            && let Some(c) = &self.csrf
+        {
+            req = req.header("x-csrf-token", c);
         }
         if let Some(t) = &self.bearer {
             req = req.header("authorization", format!("Bearer {t}"));
