@@ -122,7 +122,7 @@ fn session_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
 }
 
 /// Sign in with tenant, login and password.
-#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/auth/login", tag = "auth", security(()), request_body = LoginRequest,
     responses((status = 200, description = "Signed in; sets the HttpOnly session cookie", body = LoginResponse),
               (status = 401, body = Problem, content_type = "application/problem+json"), (status = 429, description = "Too many failures; see Retry-After", body = Problem, content_type = "application/problem+json",
                 headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed")))))]

@@ -70,9 +70,30 @@ pub struct AppState {
     info(title = "Kehu API", description = "Kehu (客户) customer management REST API. Errors are application/problem+json with per-field codes; messages follow Accept-Language (zh-CN default, en).", version = "1"),
     servers((url = "/api/v1")),
     tags((name = "auth"), (name = "customers"), (name = "contacts"), (name = "orders"), (name = "admin")),
-    components(schemas(error::Problem, error::ProblemField))
+    components(schemas(error::Problem, error::ProblemField)),
+    modifiers(&Security),
+    security(("session" = []), ("bearer" = []))
 )]
 struct ApiDoc;
+
+/// Declares the two ways to authenticate: the session cookie from
+/// `POST /auth/login` (unsafe methods also send `X-CSRF-Token`) or a bearer token.
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "kehu_session",
+                "Set by POST /auth/login. POST, PUT, PATCH and DELETE also need the header X-CSRF-Token with the csrf_token from the login response.",
+            ))),
+        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
 
 /// The API router and its OpenAPI document, built from the same handlers.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
