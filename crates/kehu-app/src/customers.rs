@@ -1322,7 +1322,7 @@ impl App {
 
     // ---- timeline ----
 
-    /// Timeline entries and orders, newest first. `cursor` is the time (ms) of the last entry seen.
+    /// Timeline entries and orders, newest first. `cursor` is `<ms>_<id>` of the last entry seen.
     pub async fn timeline(
         &self,
         actor: &Actor,
@@ -1332,16 +1332,23 @@ impl App {
     ) -> Result<TimelinePage> {
         self.load(actor, customer_id, Access::Read).await?;
         let limit = limit.unwrap_or(50).clamp(1, MAX_PAGE);
-        let before = match cursor {
-            Some(c) => Some(
-                c.parse::<i64>()
-                    .map_err(|_| FieldError::new("cursor", "cursor.invalid"))?,
-            ),
+        let before: Option<(i64, String)> = match cursor {
+            Some(c) => {
+                let bad = || FieldError::new("cursor", "cursor.invalid");
+                let (at, id) = c.split_once('_').ok_or_else(bad)?;
+                Some((at.parse::<i64>().map_err(|_| bad())?, id.to_string()))
+            }
             None => None,
         };
         let mut r = self.store.reader().await?;
-        let rows =
-            cs::timeline(&mut r.conn(), &actor.tenant_id, customer_id, before, limit).await?;
+        let rows = cs::timeline(
+            &mut r.conn(),
+            &actor.tenant_id,
+            customer_id,
+            before.as_ref().map(|(at, id)| (*at, id.as_str())),
+            limit + 1,
+        )
+        .await?;
         let mut items: Vec<(i64, TimelineEntry)> = rows
             .into_iter()
             .map(|t| {
@@ -1369,7 +1376,10 @@ impl App {
         for o in orders {
             let at = parse_instant("ordered_on", &o.ordered_on).unwrap_or(o.created_at)
                 + 4 * 3600 * 1000;
-            if before.is_some_and(|b| at >= b) {
+            if before
+                .as_ref()
+                .is_some_and(|(b_at, b_id)| (at, o.id.as_str()) >= (*b_at, b_id.as_str()))
+            {
                 continue;
             }
             items.push((at, TimelineEntry {
@@ -1384,7 +1394,7 @@ impl App {
         let more = items.len() as i64 > limit;
         items.truncate(limit as usize);
         let next_cursor = if more {
-            items.last().map(|(at, _)| at.to_string())
+            items.last().map(|(at, e)| format!("{at}_{}", e.id))
         } else {
             None
         };

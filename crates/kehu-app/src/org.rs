@@ -29,6 +29,11 @@ fn role_row_fields(fields: &std::collections::BTreeMap<String, FieldAccess>) -> 
     .to_string()
 }
 
+fn role_unknown(roles: &[RoleRow]) -> FieldError {
+    let keys: Vec<&str> = roles.iter().map(|r| r.key.as_str()).collect();
+    FieldError::new("role", "role.unknown").with("allowed", keys.join(", "))
+}
+
 fn role_view(r: &RoleRow) -> RoleView {
     let rules = role_rules(r);
     RoleView {
@@ -69,6 +74,21 @@ fn field_view(f: &CustomFieldRow) -> CustomFieldView {
     }
 }
 
+/// The input rules of a new tenant and its first administrator; returns the
+/// normalised login. Callers check before creating anything on disk.
+pub fn check_new_tenant(slug: &str, admin_login: &str, admin_password: &str) -> Result<String> {
+    let mut errors = FieldErrors::default();
+    if !valid_slug(slug) {
+        errors.push(FieldError::new("tenant", "tenant.slug"));
+    }
+    let login = errors.take(validate_login("login", admin_login));
+    if let Some(l) = &login {
+        errors.take(validate_password("password", admin_password, l));
+    }
+    errors.into_result()?;
+    Ok(login.expect("checked"))
+}
+
 pub fn valid_slug(s: &str) -> bool {
     (2..=40).contains(&s.len())
         && s.chars()
@@ -85,16 +105,7 @@ impl App {
         admin_login: &str,
         admin_password: &str,
     ) -> Result<(String, String)> {
-        let mut errors = FieldErrors::default();
-        if !valid_slug(slug) {
-            errors.push(FieldError::new("tenant", "tenant.slug"));
-        }
-        let login = errors.take(validate_login("login", admin_login));
-        if let Some(l) = &login {
-            errors.take(validate_password("password", admin_password, l));
-        }
-        errors.into_result()?;
-        let login = login.expect("checked");
+        let login = check_new_tenant(slug, admin_login, admin_password)?;
         let now = self.now();
         let tenant_id = new_id();
         let (keys, wrapped) = self.master.new_tenant_keys(&tenant_id);
@@ -263,7 +274,7 @@ impl App {
         let roles = self.role_keys(&actor.tenant_id).await?;
         let role = roles.iter().find(|r| r.key == body.role);
         if role.is_none() {
-            errors.push(FieldError::new("role", "role.unknown"));
+            errors.push(role_unknown(&roles));
         }
         let locale = body.locale.clone().unwrap_or_else(|| "zh-CN".into());
         if locale != "zh-CN" && locale != "en" {
@@ -342,7 +353,7 @@ impl App {
                     changes.push(json!({"field": "role", "to": key}));
                     u.role_id = r.id.clone();
                 }
-                None => errors.push(FieldError::new("role", "role.unknown")),
+                None => errors.push(role_unknown(&roles)),
             }
         }
         if let Some(d) = &p.department_id {

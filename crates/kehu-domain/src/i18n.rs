@@ -404,7 +404,11 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
         "该部门下还有成员或下级部门，不能删除",
         "The department still has members or sub-departments and cannot be deleted.",
     ),
-    ("role.unknown", "角色不存在", "The role does not exist."),
+    (
+        "role.unknown",
+        "角色不存在，可选：{allowed}",
+        "No such role; choose one of: {allowed}.",
+    ),
     ("user.unknown", "用户不存在", "The user does not exist."),
     ("scope.invalid", "数据权限范围无效", "Invalid data scope."),
 ];

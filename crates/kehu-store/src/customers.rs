@@ -479,7 +479,12 @@ fn push_filters(
         push_search(q, s, &v.tenant_id, pg);
     }
     if let Some(cur) = after {
-        let col = sort.column();
+        // Compare in the same byte order the page was sorted in.
+        let col = if sort.is_text() && pg {
+            format!("{} COLLATE \"C\"", sort.column())
+        } else {
+            sort.column().to_string()
+        };
         let cmp = if desc { "<" } else { ">" };
         let bind = |q: &mut Sql| match &cur.value {
             CursorValue::Int(i) => {
@@ -561,8 +566,10 @@ pub async fn list_customers(
         order(&mut q, col, "c.id", false);
         return c.all(q).await;
     }
+    // PostgreSQL orders a UNION only by plain output columns, so the union
+    // is wrapped before the final (collated) ORDER BY.
     let mut q = Sql::new(&format!(
-        "SELECT * FROM (SELECT {CUSTOMER_COLS} FROM customers c WHERE {plus}c.tenant_id = "
+        "SELECT * FROM (SELECT * FROM (SELECT {CUSTOMER_COLS} FROM customers c WHERE {plus}c.tenant_id = "
     ));
     q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL AND ");
     push_owner_clause(&mut q, v);
@@ -577,7 +584,7 @@ pub async fn list_customers(
         .push(" AND c.deleted_at IS NULL");
     push_filters(&mut q, v, f, sort, desc, after, pg);
     order(&mut q, col, "c.id", false);
-    q.push(") shared");
+    q.push(") shared) page");
     let plain = col.trim_start_matches("c.");
     order(&mut q, plain, "id", true);
     c.all(q).await
@@ -864,11 +871,13 @@ pub async fn insert_timeline(tx: &mut Tx, t: &TimelineRow) -> Result<()> {
     Ok(())
 }
 
+/// Entries newest first, keyset-paged by `(at, id)` so entries written in
+/// the same millisecond are neither skipped nor repeated.
 pub async fn timeline(
     c: &mut Conn<'_>,
     tenant_id: &str,
     customer_id: &str,
-    before: Option<i64>,
+    before: Option<(i64, &str)>,
     limit: i64,
 ) -> Result<Vec<TimelineRow>> {
     let mut q = Sql::new(
@@ -877,8 +886,14 @@ pub async fn timeline(
     q.bind(tenant_id)
         .push(" AND customer_id = ")
         .bind(customer_id);
-    if let Some(b) = before {
-        q.push(" AND at < ").bind(b);
+    if let Some((at, id)) = before {
+        q.push(" AND (at < ")
+            .bind(at)
+            .push(" OR (at = ")
+            .bind(at)
+            .push(" AND id < ")
+            .bind(id)
+            .push("))");
     }
     q.push(" ORDER BY at DESC, id DESC LIMIT ").bind(limit);
     c.all(q).await

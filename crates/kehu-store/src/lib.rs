@@ -149,6 +149,7 @@ impl Store {
                         path.display()
                     )));
                 }
+                let fresh = !path.exists();
                 let base = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(opts.create)
@@ -163,6 +164,9 @@ impl Store {
                     .min_connections(1)
                     .connect_with(base.clone())
                     .await?;
+                if fresh {
+                    restrict_to_owner(path)?;
+                }
                 let read = SqlitePoolOptions::new()
                     .max_connections(opts.max_connections.clamp(1, 16))
                     .min_connections(1)
@@ -277,5 +281,19 @@ impl Reader {
 pub async fn admin_exec(pool: &PgPool, statement: &str) -> Result<()> {
     let mut c = pool.acquire().await?;
     Conn::Pg(&mut c).exec(Sql::new(statement)).await?;
+    Ok(())
+}
+
+/// A new database file is readable by its owner only (SQLite gives the WAL
+/// and shared-memory files the same mode).
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| StoreError::Other(format!("cannot restrict {}: {e}", path.display())))
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_: &Path) -> Result<()> {
     Ok(())
 }

@@ -210,16 +210,22 @@ pub async fn update_department(
         return Err(StoreError::Unique("department_cycle"));
     }
     let new_path = format!("{parent_path}{id}/");
-    tx.exec(sql!(
-        "UPDATE departments SET name = $1, parent_id = $2, path = $3, version = version + 1, updated_at = $4
-         WHERE tenant_id = $5 AND id = $6",
-        name, parent_id, &new_path, now, tenant_id, id
-    ))
-    .await
-    .map_err(|e| e.unique_as("department_name"))?;
+    // The UPDATE checks the version itself: on PostgreSQL a concurrent
+    // writer may have committed since the SELECT above.
+    let n = tx
+        .exec(sql!(
+            "UPDATE departments SET name = $1, parent_id = $2, path = $3, version = version + 1, updated_at = $4
+             WHERE tenant_id = $5 AND id = $6 AND version = $7",
+            name, parent_id, &new_path, now, tenant_id, id, version
+        ))
+        .await
+        .map_err(|e| e.unique_as("department_name"))?;
+    if n == 0 {
+        return Err(StoreError::VersionConflict);
+    }
     if new_path != old.path {
         tx.exec(sql!(
-            "UPDATE departments SET path = $1 || substr(path, $2) WHERE tenant_id = $3 AND path LIKE $4 AND id <> $5",
+            "UPDATE departments SET path = $1 || substr(path, CAST($2 AS INTEGER)) WHERE tenant_id = $3 AND path LIKE $4 AND id <> $5",
             &new_path,
             old.path.len() as i64 + 1,
             tenant_id,
@@ -260,12 +266,17 @@ pub async fn delete_department(tx: &mut Tx, tenant_id: &str, id: &str, version: 
     if children + users > 0 {
         return Err(StoreError::Unique("department_not_empty"));
     }
-    tx.exec(sql!(
-        "DELETE FROM departments WHERE tenant_id = $1 AND id = $2",
-        tenant_id,
-        id
-    ))
-    .await?;
+    let n = tx
+        .exec(sql!(
+            "DELETE FROM departments WHERE tenant_id = $1 AND id = $2 AND version = $3",
+            tenant_id,
+            id,
+            version
+        ))
+        .await?;
+    if n == 0 {
+        return Err(StoreError::VersionConflict);
+    }
     Ok(())
 }
 

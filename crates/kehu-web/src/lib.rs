@@ -82,7 +82,9 @@ struct Security;
 
 impl utoipa::Modify for Security {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "session",
@@ -91,7 +93,10 @@ impl utoipa::Modify for Security {
                 "Set by POST /auth/login. POST, PUT, PATCH and DELETE also need the header X-CSRF-Token with the csrf_token from the login response.",
             ))),
         );
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 

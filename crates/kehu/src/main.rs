@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use kehu_app::seed::{DEMO_USERS, SeedOptions, demo_password};
 use kehu_app::{Actor, App, AppConfig, AuditVerdict, Clock, SystemClock};
 use kehu_crypto::MasterKey;
+use kehu_domain::i18n::{Locale, field_label, message};
 use kehu_store::{DbUrl, OpenOptions, Store};
 use kehu_web::{MetricsAccess, WebConfig};
 
@@ -38,7 +39,7 @@ struct Db {
 }
 
 #[derive(Args, Clone)]
-struct Serve {
+struct ServeOpts {
     #[arg(long, env = "KEHU_BIND", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
     /// Mark the session cookie Secure (when served over HTTPS).
@@ -69,7 +70,7 @@ enum Command {
         #[arg(long, env = "KEHU_KEY_FILE")]
         key_file: Option<PathBuf>,
         #[command(flatten)]
-        serve: Serve,
+        serve: ServeOpts,
         /// Demo customers to generate on first start.
         #[arg(long, env = "KEHU_DEMO_CUSTOMERS", default_value_t = 2500)]
         customers: usize,
@@ -96,7 +97,7 @@ enum Command {
         #[command(flatten)]
         db: Db,
         #[command(flatten)]
-        serve: Serve,
+        serve: ServeOpts,
     },
     /// Apply database migrations.
     Migrate {
@@ -236,6 +237,13 @@ fn read_password(stdin: bool) -> Result<String> {
     Ok(pw)
 }
 
+/// A field error as a person reads it, with the field's translated label.
+fn localized(locale: Locale, e: &kehu_domain::FieldError) -> String {
+    let mut params = e.params.clone();
+    params.push(("field", field_label(locale, &e.field)));
+    message(locale, e.code, &params)
+}
+
 fn app_err(e: kehu_app::AppError) -> anyhow::Error {
     match e {
         kehu_app::AppError::Validation(errs) | kehu_app::AppError::FieldForbidden(errs) => {
@@ -243,44 +251,28 @@ fn app_err(e: kehu_app::AppError) -> anyhow::Error {
                 .0
                 .iter()
                 .map(|e| {
-                    let params: Vec<(&str, String)> = e
-                        .params
-                        .iter()
-                        .cloned()
-                        .chain([("field", e.field.clone())])
-                        .collect();
                     format!(
                         "{}: {} / {}",
                         e.field,
-                        kehu_domain::i18n::message(
-                            kehu_domain::i18n::Locale::ZhCn,
-                            e.code,
-                            &params
-                        ),
-                        kehu_domain::i18n::message(kehu_domain::i18n::Locale::En, e.code, &params)
+                        localized(Locale::ZhCn, e),
+                        localized(Locale::En, e)
                     )
                 })
                 .collect();
             anyhow::anyhow!("{}", lines.join("\n"))
         }
-        kehu_app::AppError::Conflict(e) => anyhow::anyhow!(
-            "{} / {}",
-            kehu_domain::i18n::message(
-                kehu_domain::i18n::Locale::ZhCn,
-                e.code,
-                &[("field", e.field.clone())]
-            ),
-            kehu_domain::i18n::message(
-                kehu_domain::i18n::Locale::En,
-                e.code,
-                &[("field", e.field.clone())]
+        kehu_app::AppError::Conflict(e) => {
+            anyhow::anyhow!(
+                "{} / {}",
+                localized(Locale::ZhCn, &e),
+                localized(Locale::En, &e)
             )
-        ),
+        }
         other => anyhow::anyhow!("{other}"),
     }
 }
 
-async fn serve(app: App, s: &Serve) -> Result<()> {
+async fn serve(app: App, s: &ServeOpts) -> Result<()> {
     let app = Arc::new(app);
     let config = WebConfig {
         secure_cookies: s.secure_cookies,
@@ -402,6 +394,8 @@ async fn main() -> Result<()> {
             password_stdin,
         } => {
             let pw = read_password(password_stdin)?;
+            // Check the input before creating any file, so a typo leaves nothing behind.
+            kehu_app::org::check_new_tenant(&tenant, &admin_login, &pw).map_err(app_err)?;
             let app = open(&db.database_url, &db.key_file, true).await?;
             let name = tenant_name.unwrap_or_else(|| tenant.clone());
             let (tid, uid) = app
@@ -570,5 +564,16 @@ async fn main() -> Result<()> {
             println!("{}", kehu_web::openapi_json());
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

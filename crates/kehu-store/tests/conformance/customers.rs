@@ -1,0 +1,1241 @@
+//! Customers, lookups, search, keyset pages, contacts, orders, timeline,
+//! team members, custom fields, bulk loads and backups.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use kehu_domain::access::DataScope;
+use kehu_domain::search::{index_terms, plan_query};
+use kehu_store::customers::{
+    self as cs, Access, BulkCustomer, ContactRow, Cursor, CustomFieldRow, CustomerFilter,
+    OrderLineRow, OrderRow, SearchSpec, SortKey, TeamRow, TimelineRow,
+};
+use kehu_store::{Backend, DbUrl, OpenOptions, Store, StoreError};
+
+use crate::both;
+use crate::support::*;
+
+async fn customers_crud_lookups_and_search(b: Backend) {
+    let ctx = Ctx::new(b).await;
+    let t = ctx.tenant_id.clone();
+    let all = ctx.all(&t);
+    let phone = lookup("phone", "+8613800138000");
+    let email = lookup("email", "a@example.com");
+
+    let row_a = customer_row(&t, "KH-0001", "张三丰", None, 1_000);
+    let terms_a = "张 三 丰 张三 三丰 zhangsanfeng zsf sanfeng 13800138000";
+    let mut tx = ctx.store.begin().await.unwrap();
+    let rid_a = cs::insert_customer(&mut tx, &row_a, std::slice::from_ref(&phone), terms_a)
+        .await
+        .unwrap();
+    let row_b = customer_row(&t, "KH-0002", "Acme Trading", None, 2_000);
+    let rid_b = cs::insert_customer(&mut tx, &row_b, &[], "acme trading near or not")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_ne!(rid_a, rid_b);
+
+    // Another tenant: same code, same name, same terms, same digest.
+    let (other, _) = ctx.new_tenant().await;
+    let row_x = customer_row(&other, "KH-0001", "张三丰", None, 1_000);
+    let mut tx = ctx.store.begin().await.unwrap();
+    cs::insert_customer(&mut tx, &row_x, std::slice::from_ref(&phone), terms_a)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    // A duplicate code in the same tenant is refused and named.
+    let mut tx = ctx.store.begin().await.unwrap();
+    let err = cs::insert_customer(
+        &mut tx,
+        &customer_row(&t, "KH-0001", "x", None, 1),
+        &[],
+        "x",
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Unique("code")), "{err:?}");
+    drop(tx);
+
+    // Reads round-trip every column.
+    let mut r = ctx.store.reader().await.unwrap();
+    let got = cs::customer(&mut r.conn(), &all, &row_a.id, Access::Read)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        got,
+        cs::CustomerRow {
+            rid: rid_a,
+            ..row_a.clone()
+        }
+    );
+    assert_eq!(cs::count_customers(&mut r.conn(), &t).await.unwrap(), 2);
+    assert!(
+        cs::customer(&mut r.conn(), &all, &row_x.id, Access::Read)
+            .await
+            .unwrap()
+            .is_none(),
+        "another tenant's customer is not found by id"
+    );
+    assert_eq!(
+        cs::find_by_lookup(&mut r.conn(), &all, &phone)
+            .await
+            .unwrap(),
+        vec![row_a.id.clone()]
+    );
+    drop(r);
+
+    let a = vec![row_a.id.clone()];
+    let bb = vec![row_b.id.clone()];
+    let none: Vec<String> = Vec::new();
+    // Prefix terms (pinyin, digits), exact CJK bigram and unigram.
+    assert_eq!(search_ids(&ctx, &all, terms(&[("zhang", true)])).await, a);
+    assert_eq!(search_ids(&ctx, &all, terms(&[("zsf", true)])).await, a);
+    assert_eq!(search_ids(&ctx, &all, terms(&[("138001", true)])).await, a);
+    assert_eq!(search_ids(&ctx, &all, terms(&[("张三", false)])).await, a);
+    assert_eq!(search_ids(&ctx, &all, terms(&[("三丰", false)])).await, a);
+    assert_eq!(search_ids(&ctx, &all, terms(&[("丰", false)])).await, a);
+    // Exact means exact: no prefix, no substring.
+    assert_eq!(
+        search_ids(&ctx, &all, terms(&[("zhang", false)])).await,
+        none
+    );
+    assert_eq!(
+        search_ids(&ctx, &all, terms(&[("张三丰", false)])).await,
+        none
+    );
+    assert_eq!(search_ids(&ctx, &all, terms(&[("hang", true)])).await, none);
+    // All terms must match.
+    assert_eq!(
+        search_ids(&ctx, &all, terms(&[("acme", true), ("trad", true)])).await,
+        bb
+    );
+    assert_eq!(
+        search_ids(&ctx, &all, terms(&[("acme", true), ("zhang", true)])).await,
+        none
+    );
+    // Words that are operators in FTS syntax are plain terms here.
+    for w in ["near", "or", "not"] {
+        assert_eq!(
+            search_ids(&ctx, &all, terms(&[(w, false)])).await,
+            bb,
+            "{w}"
+        );
+    }
+    // Blind-index lookup, code, and any-of.
+    let by_lookup = SearchSpec {
+        lookups: vec![phone.clone()],
+        ..Default::default()
+    };
+    assert_eq!(search_ids(&ctx, &all, by_lookup).await, a);
+    let by_code = SearchSpec {
+        code: Some("KH-0002".into()),
+        ..Default::default()
+    };
+    assert_eq!(search_ids(&ctx, &all, by_code).await, bb);
+    let any = SearchSpec {
+        terms: vec![("acme".into(), true)],
+        lookups: vec![phone.clone(), email.clone()],
+        code: Some("KH-9999".into()),
+    };
+    assert_eq!(
+        search_ids(&ctx, &all, any).await,
+        sorted(vec![row_a.id.clone(), row_b.id.clone()])
+    );
+    // An empty search matches nothing (not everything).
+    assert_eq!(search_ids(&ctx, &all, SearchSpec::default()).await, none);
+    // The domain's own tokenizer and query planner agree with the index.
+    let plan = plan_query("张三");
+    let spec = SearchSpec {
+        terms: plan
+            .terms
+            .iter()
+            .map(|q| (q.text.clone(), q.prefix))
+            .collect(),
+        ..Default::default()
+    };
+    assert!(!spec.terms.is_empty());
+    assert_eq!(search_ids(&ctx, &all, spec).await, a);
+
+    // Update: new name, terms and lookups replace the old ones.
+    let mut upd = got.clone();
+    upd.name = "李四".into();
+    upd.notes = Some("vip".into());
+    let new_terms = index_terms("李四", true).join(" ");
+    let mut tx = ctx.store.begin().await.unwrap();
+    let v = cs::update_customer(
+        &mut tx,
+        &upd,
+        std::slice::from_ref(&email),
+        &new_terms,
+        5_000,
+    )
+    .await
+    .unwrap();
+    assert_eq!(v, 2);
+    // The same (now stale) version again.
+    let err = cs::update_customer(&mut tx, &upd, &[], "x", 5_001)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::VersionConflict), "{err:?}");
+    tx.commit().await.unwrap();
+    assert_eq!(
+        search_ids(&ctx, &all, terms(&[("zhang", true)])).await,
+        none
+    );
+    assert_eq!(search_ids(&ctx, &all, terms(&[("李四", false)])).await, a);
+    assert_eq!(search_ids(&ctx, &all, terms(&[("lisi", true)])).await, a);
+    let mut r = ctx.store.reader().await.unwrap();
+    assert!(
+        cs::find_by_lookup(&mut r.conn(), &all, &phone)
+            .await
+            .unwrap()
+            .is_empty(),
+        "old lookup replaced"
+    );
+    assert_eq!(
+        cs::find_by_lookup(&mut r.conn(), &all, &email)
+            .await
+            .unwrap(),
+        a
+    );
+    let got = cs::customer(&mut r.conn(), &all, &row_a.id, Access::Write)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (got.name.as_str(), got.notes.as_deref(), got.version),
+        ("李四", Some("vip"), 2)
+    );
+    assert_eq!(
+        (got.created_at, got.updated_at, got.rid),
+        (1_000, 5_000, rid_a)
+    );
+    drop(r);
+    // The other tenant's twin is untouched and still found by its terms.
+    let theirs = ctx.all(&other);
+    assert_eq!(
+        search_ids(&ctx, &theirs, terms(&[("zhang", true)])).await,
+        vec![row_x.id.clone()]
+    );
+
+    // Delete (soft): stale version first, then for real.
+    let mut tx = ctx.store.begin().await.unwrap();
+    let err = cs::delete_customer(&mut tx, &t, &row_a.id, rid_a, 1, 6_000)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::VersionConflict), "{err:?}");
+    cs::delete_customer(&mut tx, &t, &row_a.id, rid_a, 2, 6_000)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut r = ctx.store.reader().await.unwrap();
+    for access in [Access::Read, Access::Write] {
+        assert!(
+            cs::customer(&mut r.conn(), &all, &row_a.id, access)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    assert_eq!(cs::count_customers(&mut r.conn(), &t).await.unwrap(), 1);
+    assert!(
+        cs::find_by_lookup(&mut r.conn(), &all, &email)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop(r);
+    assert_eq!(search_ids(&ctx, &all, terms(&[("lisi", true)])).await, none);
+    let by_code = SearchSpec {
+        code: Some("KH-0001".into()),
+        ..Default::default()
+    };
+    assert_eq!(search_ids(&ctx, &all, by_code).await, none);
+    let by_lookup = SearchSpec {
+        lookups: vec![email.clone()],
+        ..Default::default()
+    };
+    assert_eq!(search_ids(&ctx, &all, by_lookup).await, none);
+    assert_eq!(
+        list_all(&ctx, &all, &CustomerFilter::default())
+            .await
+            .into_iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>(),
+        bb
+    );
+    // A deleted customer cannot be updated or deleted again, and its code
+    // is not reused.
+    let mut tx = ctx.store.begin().await.unwrap();
+    let mut stale = upd.clone();
+    stale.version = 3;
+    let err = cs::update_customer(&mut tx, &stale, &[], "x", 7_000)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::VersionConflict), "{err:?}");
+    let err = cs::delete_customer(&mut tx, &t, &row_a.id, rid_a, 3, 7_000)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::VersionConflict), "{err:?}");
+    let err = cs::insert_customer(
+        &mut tx,
+        &customer_row(&t, "KH-0001", "y", None, 1),
+        &[],
+        "y",
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::Unique("code")), "{err:?}");
+    drop(tx);
+    ctx.close().await;
+}
+both!(customers_crud_lookups_and_search);
+
+/// The search alphabet (kehu_domain::search): `[a-z0-9]` words and n-grams
+/// of CJK ideographs (extensions, compatibility forms), 〇, 々, kana and
+/// Hangul. Each is one token to both full-text engines, found exactly and by
+/// prefix, and never by a neighbour's term.
+async fn search_alphabet(b: Backend) {
+    let ctx = Ctx::new(b).await;
+    let t = ctx.tenant_id.clone();
+    let all = ctx.all(&t);
+    let samples = [
+        "佐々",
+        "々木",
+        "〇〇",
+        "ひら",
+        "がな",
+        "カタ",
+        "カー",
+        "ー",
+        "한국",
+        "\u{20000}\u{20001}",
+        "\u{2A6D6}",
+        "豈更",
+        "ゝゞ",
+        "ヽヾ",
+        "ヿ",
+        "ゟ",
+        "2026q1",
+        "0571",
+        "x",
+    ];
+    let mut ids = Vec::new();
+    for (i, term) in samples.iter().enumerate() {
+        // Each customer also carries a neighbour-free filler term.
+        let (id, _) = ctx
+            .customer(&t, term, None, &[], &format!("{term} filler{i}"))
+            .await;
+        ids.push(id);
+    }
+    for (i, term) in samples.iter().enumerate() {
+        assert_eq!(
+            search_ids(&ctx, &all, terms(&[(term, false)])).await,
+            vec![ids[i].clone()],
+            "exact {term:?}"
+        );
+        let first: String = term.chars().take(1).collect();
+        let by_prefix = search_ids(&ctx, &all, terms(&[(&first, true)])).await;
+        let want: Vec<String> = sorted(
+            samples
+                .iter()
+                .zip(&ids)
+                .filter(|(s, _)| s.starts_with(&first))
+                .map(|(_, id)| id.clone())
+                .collect(),
+        );
+        assert_eq!(by_prefix, want, "prefix {first:?}");
+        assert_eq!(
+            search_ids(
+                &ctx,
+                &all,
+                terms(&[(term, false), (&format!("filler{i}"), false)])
+            )
+            .await,
+            vec![ids[i].clone()],
+            "{term:?} and its filler"
+        );
+    }
+    ctx.close().await;
+}
+both!(search_alphabet);
+
+/// Customers with equal sort values, paged in every direction and page
+/// size: each row exactly once, in (value, id) byte order.
+///
+/// Text keys are sorted and compared `COLLATE "C"` on PostgreSQL, so pages
+/// agree with SQLite's byte order whatever the database's default collation.
+async fn keyset_pagination(b: Backend) {
+    let ctx = Ctx::new(b).await;
+    let t = ctx.tenant_id.clone();
+    // Owners: `me` for two in three rows, someone else for the rest; `me` is
+    // on the team of every fifth row (owned or not), so a scoped list is the
+    // union of an owned and a shared branch that overlap.
+    let (me, someone) = (new_id(), new_id());
+    let names = [
+        "alice", "Bob", "bob", "张三", "张三", "Zed", "alice", "李四", "Émile", "bob", "_x", "Bob",
+        "9 lives", "alice", "Zed", "张三",
+    ];
+    let mut tx = ctx.store.begin().await.unwrap();
+    let mut rows = Vec::new();
+    let mut mine = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        // Three distinct creation times, many ties.
+        let owner = if i % 3 == 0 { &someone } else { &me };
+        let mut row = customer_row(
+            &t,
+            &format!("K{:03}", 40 - i),
+            name,
+            Some(owner),
+            1_000 + (i % 3) as i64,
+        );
+        row.rid = cs::insert_customer(&mut tx, &row, &[], "page")
+            .await
+            .unwrap();
+        // Insert sets updated_at = created_at; some get updated at two
+        // (tied) later times.
+        if i % 4 == 0 {
+            row.updated_at = 5_000 + (i % 8) as i64;
+            cs::update_customer(&mut tx, &row, &[], "page", row.updated_at)
+                .await
+                .unwrap();
+            row.version += 1;
+        }
+        if i % 5 == 0 {
+            cs::put_team_member(
+                &mut tx,
+                &TeamRow {
+                    tenant_id: t.clone(),
+                    customer_id: row.id.clone(),
+                    user_id: me.clone(),
+                    access: "read".into(),
+                    created_at: 1,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        if owner == &me || i % 5 == 0 {
+            mine.push(row.id.clone());
+        }
+        rows.push(row);
+    }
+    // Noise that must never appear: a deleted customer, another tenant's.
+    let gone = customer_row(&t, "GONE", "alice", Some(&me), 1_000);
+    let gone_rid = cs::insert_customer(&mut tx, &gone, &[], "page")
+        .await
+        .unwrap();
+    cs::delete_customer(&mut tx, &t, &gone.id, gone_rid, 1, 1)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (other, _) = ctx.new_tenant().await;
+    ctx.customer(&other, "alice", Some(&me), &[], "page").await;
+
+    let all = ctx.all(&t);
+    let own = ctx.viewer(&me, DataScope::Own, None);
+    assert!(mine.len() > 5 && mine.len() < rows.len());
+    for (viewer, visible) in [(&all, None), (&own, Some(&mine))] {
+        for sort in [
+            SortKey::CreatedAt,
+            SortKey::UpdatedAt,
+            SortKey::Name,
+            SortKey::Code,
+        ] {
+            for desc in [false, true] {
+                let key = |r: &cs::CustomerRow| -> (Vec<u8>, i64, String) {
+                    match sort {
+                        SortKey::CreatedAt => (Vec::new(), r.created_at, r.id.clone()),
+                        SortKey::UpdatedAt => (Vec::new(), r.updated_at, r.id.clone()),
+                        SortKey::Name => (r.name.as_bytes().to_vec(), 0, r.id.clone()),
+                        SortKey::Code => (r.code.as_bytes().to_vec(), 0, r.id.clone()),
+                    }
+                };
+                let mut want: Vec<cs::CustomerRow> = rows
+                    .iter()
+                    .filter(|r| visible.is_none_or(|v| v.contains(&r.id)))
+                    .cloned()
+                    .collect();
+                want.sort_by_key(key);
+                if desc {
+                    want.reverse();
+                }
+                let want: Vec<String> = want.into_iter().map(|r| r.id).collect();
+                for limit in [1i64, 2, 3, 5, 100] {
+                    let search = [None, Some(terms(&[("page", false)]))];
+                    for s in search {
+                        let f = CustomerFilter {
+                            search: s.clone(),
+                            ..Default::default()
+                        };
+                        let mut seen = Vec::new();
+                        let mut after: Option<Cursor> = None;
+                        for _ in 0..100 {
+                            let mut r = ctx.store.reader().await.unwrap();
+                            let page = cs::list_customers(
+                                &mut r.conn(),
+                                viewer,
+                                &f,
+                                sort,
+                                desc,
+                                after.as_ref(),
+                                limit,
+                            )
+                            .await
+                            .unwrap();
+                            assert!(page.len() as i64 <= limit);
+                            let Some(last) = page.last() else { break };
+                            after = Some(Cursor::after(last, sort));
+                            seen.extend(page.into_iter().map(|c| c.id));
+                        }
+                        assert_eq!(
+                            seen,
+                            want,
+                            "{:?} {sort:?} desc={desc} limit={limit} search={}",
+                            viewer.scope,
+                            s.is_some()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    ctx.close().await;
+}
+both!(keyset_pagination);
+
+async fn contacts_versions_and_lookups(b: Backend) {
+    let ctx = Ctx::new(b).await;
+    let t = ctx.tenant_id.clone();
+    let all = ctx.all(&t);
+    let (cust, _) = ctx.customer(&t, "华为", None, &[], "华为 huawei").await;
+    let contact = |name: &str, primary: bool, at: i64| ContactRow {
+        tenant_id: t.clone(),
+        id: new_id(),
+        customer_id: cust.clone(),
+        name: name.into(),
+        title: Some("经理".into()),
+        is_primary: primary as i64,
+        sealed: vec![9, 9],
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    };
+    let k1 = contact("王五", true, 100);
+    let k2 = contact("赵六", false, 200);
+    let p1 = lookup("phone", "k1-phone");
+    let p2 = lookup("phone", "k2-phone");
+    let mut tx = ctx.store.begin().await.unwrap();
+    cs::insert_contact(&mut tx, &k1, std::slice::from_ref(&p1))
+        .await
+        .unwrap();
+    cs::insert_contact(&mut tx, &k2, std::slice::from_ref(&p2))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut r = ctx.store.reader().await.unwrap();
+    let list = cs::contacts(&mut r.conn(), &t, &cust).await.unwrap();
+    assert_eq!(list, vec![k1.clone(), k2.clone()]);
+    // A contact's number finds its customer.
+    assert_eq!(
+        cs::find_by_lookup(&mut r.conn(), &all, &p2).await.unwrap(),
+        vec![cust.clone()]
+    );
+    drop(r);
+
+    // Making k2 primary demotes k1 (and bumps its version).
+    let mut k2b = k2.clone();
+    k2b.is_primary = 1;
+    k2b.updated_at = 300;
+    let p2b = lookup("phone", "k2-new-phone");
+    let mut tx = ctx.store.begin().await.unwrap();
+    assert_eq!(
+        cs::update_contact(&mut tx, &k2b, std::slice::from_ref(&p2b))
+            .await
+            .unwrap(),
+        2
+    );
+    tx.commit().await.unwrap();
+    let mut r = ctx.store.reader().await.unwrap();
+    let list = cs::contacts(&mut r.conn(), &t, &cust).await.unwrap();
+    assert_eq!(
+        list.iter()
+            .map(|k| (k.name.as_str(), k.is_primary, k.version))
+            .collect::<Vec<_>>(),
+        [("赵六", 1, 2), ("王五", 0, 2)]
+    );
+    assert!(
+        cs::find_by_lookup(&mut r.conn(), &all, &p2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        cs::find_by_lookup(&mut r.conn(), &all, &p2b).await.unwrap(),
+        vec![cust.clone()]
+    );
+    // k1's own lookup is untouched by k2's update.
+    assert_eq!(
+        cs::find_by_lookup(&mut r.conn(), &all, &p1).await.unwrap(),
+        vec![cust.clone()]
+    );
+    let one = cs::contact(&mut r.conn(), &t, &cust, &k1.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(one.version, 2);
+    assert!(
+        cs::contact(&mut r.conn(), &t, &new_id(), &k1.id)
+            .await
+            .unwrap()
+            .is_none(),
+        "contact is looked up under its customer"
+    );
+    drop(r);
+
+    // k1 edited from its old version: conflict.
+    let mut tx = ctx.store.begin().await.unwrap();
+    let err = cs::update_contact(&mut tx, &k1, &[]).await.unwrap_err();
+    assert!(matches!(err, StoreError::VersionConflict), "{err:?}");
+    drop(tx);
+    // Delete: stale then current.
+    let mut tx = ctx.store.begin().await.unwrap();
+    let err = cs::delete_contact(&mut tx, &t, &cust, &k1.id, 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::VersionConflict), "{err:?}");
+    cs::delete_contact(&mut tx, &t, &cust, &k1.id, 2)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut r = ctx.store.reader().await.unwrap();
+    assert!(
+        cs::find_by_lookup(&mut r.conn(), &all, &p1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        cs::contacts(&mut r.conn(), &t, &cust).await.unwrap().len(),
+        1
+    );
+    drop(r);
+    ctx.close().await;
+}
+both!(contacts_versions_and_lookups);
+
+async fn custom_fields_versioned(b: Backend) {
+    let ctx = Ctx::new(b).await;
+    let t = ctx.tenant_id.clone();
+    let field = |key: &str, position: i64| CustomFieldRow {
+        tenant_id: t.clone(),
+        id: new_id(),
+        key: key.into(),
+        label_zh: "等级".into(),
+        label_en: "Level".into(),
+        field_type: "select".into(),
+        options: r#"["A","B"]"#.into(),
+        required: 0,
+        position,
+        version: 1,
+        created_at: 10,
+        updated_at: 10,
+    };
+    let f1 = field("level", 2);
+    let f2 = field("region", 1);
+    let mut tx = ctx.store.begin().await.unwrap();
+    cs::insert_custom_field(&mut tx, &f1).await.unwrap();
+    cs::insert_custom_field(&mut tx, &f2).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = ctx.store.begin().await.unwrap();
+    let err = cs::insert_custom_field(&mut tx, &field("level", 3))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Unique("custom_field_key")),
+        "{err:?}"
+    );
+    drop(tx);
+    let (other, _) = ctx.new_tenant().await;
+    let mut tx = ctx.store.begin().await.unwrap();
+    cs::insert_custom_field(
+        &mut tx,
+        &CustomFieldRow {
+            tenant_id: other.clone(),
+            ..field("level", 1)
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut r = ctx.store.reader().await.unwrap();
+    let keys: Vec<String> = cs::custom_fields(&mut r.conn(), &t)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.key)
+        .collect();
+    assert_eq!(keys, ["region", "level"], "ordered by position");
+    drop(r);
+
+    let mut upd = f1.clone();
+    upd.label_en = "Tier".into();
+    upd.options = r#"["A","B","C"]"#.into();
+    upd.required = 1;
+    upd.position = 0;
+    upd.updated_at = 20;
+    // Key and type are not updatable.
+    upd.key = "renamed".into();
+    upd.field_type = "text".into();
+    let mut tx = ctx.store.begin().await.unwrap();
+    assert_eq!(cs::update_custom_field(&mut tx, &upd).await.unwrap(), 2);
+    let err = cs::update_custom_field(&mut tx, &upd).await.unwrap_err();
+    assert!(matches!(err, StoreError::VersionConflict), "{err:?}");
+    tx.commit().await.unwrap();
+    let mut r = ctx.store.reader().await.unwrap();
+    let got = cs::custom_field(&mut r.conn(), &t, &f1.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        got,
+        CustomFieldRow {
+            key: "level".into(),
+            field_type: "select".into(),
+            version: 2,
+            ..upd.clone()
+        }
+    );
+    drop(r);
+
+    let mut tx = ctx.store.begin().await.unwrap();
+    let err = cs::delete_custom_field(&mut tx, &t, &f1.id, 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::VersionConflict), "{err:?}");
+    cs::delete_custom_field(&mut tx, &t, &f1.id, 2)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut r = ctx.store.reader().await.unwrap();
+    assert!(
+        cs::custom_field(&mut r.conn(), &t, &f1.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        cs::custom_fields(&mut r.conn(), &other)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    drop(r);
+    ctx.close().await;
+}
+both!(custom_fields_versioned);
+
+async fn orders_timeline_and_team(b: Backend) {
+    let ctx = Ctx::new(b).await;
+    let t = ctx.tenant_id.clone();
+    let (cust, _) = ctx.customer(&t, "订单客户", None, &[], "dingdan").await;
+
+    // Orders: five, two on the same day; paged newest first.
+    let days = [
+        "2026-01-03",
+        "2026-02-10",
+        "2026-02-10",
+        "2025-12-31",
+        "2026-03-01",
+    ];
+    let mut tx = ctx.store.begin().await.unwrap();
+    let mut orders = Vec::new();
+    for (i, day) in days.iter().enumerate() {
+        let o = OrderRow {
+            tenant_id: t.clone(),
+            id: new_id(),
+            customer_id: cust.clone(),
+            ordered_on: day.to_string(),
+            channel: Some("online".into()),
+            total_fen: 0,
+            line_count: 0,
+            created_by: None,
+            created_at: i as i64,
+        };
+        let lines: Vec<OrderLineRow> = (1..=(i as i64 + 1))
+            .map(|n| OrderLineRow {
+                tenant_id: t.clone(),
+                order_id: o.id.clone(),
+                line_no: n,
+                product: format!("产品{n}"),
+                category: None,
+                quantity: n,
+                amount_fen: 100 * n,
+            })
+            .collect();
+        let o = OrderRow {
+            total_fen: lines.iter().map(|l| l.amount_fen).sum(),
+            line_count: lines.len() as i64,
+            ..o
+        };
+        cs::insert_order(&mut tx, &o, &lines).await.unwrap();
+        orders.push((o, lines));
+    }
+    tx.commit().await.unwrap();
+    let mut want: Vec<&OrderRow> = orders.iter().map(|(o, _)| o).collect();
+    want.sort_by(|a, b| (&b.ordered_on, &b.id).cmp(&(&a.ordered_on, &a.id)));
+    let mut r = ctx.store.reader().await.unwrap();
+    let mut seen = Vec::new();
+    let mut before: Option<(String, String)> = None;
+    loop {
+        let page = cs::orders(
+            &mut r.conn(),
+            &t,
+            &cust,
+            before.as_ref().map(|(d, i)| (d.as_str(), i.as_str())),
+            2,
+        )
+        .await
+        .unwrap();
+        let Some(last) = page.last() else { break };
+        before = Some((last.ordered_on.clone(), last.id.clone()));
+        seen.extend(page);
+    }
+    assert_eq!(seen.iter().collect::<Vec<_>>(), want);
+    let totals = cs::order_totals(&mut r.conn(), &t, &cust).await.unwrap();
+    assert_eq!(
+        totals,
+        cs::OrderTotals {
+            order_count: 5,
+            total_fen: (1..=5).map(|n: i64| 100 * n * (n + 1) / 2).sum(),
+        }
+    );
+    let ids: Vec<String> = orders.iter().map(|(o, _)| o.id.clone()).collect();
+    let lines = cs::order_lines(&mut r.conn(), &t, &ids).await.unwrap();
+    assert_eq!(lines.len(), 15);
+    let mut want_lines: Vec<OrderLineRow> = orders.iter().flat_map(|(_, l)| l.clone()).collect();
+    want_lines.sort_by(|a, b| (&a.order_id, a.line_no).cmp(&(&b.order_id, b.line_no)));
+    assert_eq!(lines, want_lines);
+    assert!(
+        cs::order_lines(&mut r.conn(), &t, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Nothing for another customer or tenant.
+    let (other, _) = ctx.new_tenant().await;
+    assert_eq!(
+        cs::order_totals(&mut r.conn(), &other, &cust)
+            .await
+            .unwrap(),
+        cs::OrderTotals {
+            order_count: 0,
+            total_fen: 0
+        }
+    );
+    assert!(
+        cs::order_lines(&mut r.conn(), &other, &ids)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop(r);
+
+    // Timeline: newest first; three entries share one millisecond (as the
+    // app writes "updated" and "owner_changed" in one request).
+    let entry = |at: i64, kind: &str| TimelineRow {
+        tenant_id: t.clone(),
+        id: new_id(),
+        customer_id: cust.clone(),
+        at,
+        actor_id: None,
+        kind: kind.into(),
+        detail: "{}".into(),
+    };
+    let e = [
+        entry(10, "created"),
+        entry(20, "updated"),
+        entry(20, "owner_changed"),
+        entry(20, "contact_added"),
+        entry(30, "updated"),
+    ];
+    let mut tx = ctx.store.begin().await.unwrap();
+    for x in &e {
+        cs::insert_timeline(&mut tx, x).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let mut r = ctx.store.reader().await.unwrap();
+    let first = cs::timeline(&mut r.conn(), &t, &cust, None, 100)
+        .await
+        .unwrap();
+    let mut want = e.to_vec();
+    want.sort_by(|a, b| (b.at, &b.id).cmp(&(a.at, &a.id)));
+    assert_eq!(first, want);
+    // Paging by (time, id) of the last entry seen, two at a time: entries
+    // sharing a millisecond are neither skipped nor repeated.
+    let page1 = cs::timeline(&mut r.conn(), &t, &cust, None, 2)
+        .await
+        .unwrap();
+    assert_eq!(page1, want[..2]);
+    let page2 = cs::timeline(
+        &mut r.conn(),
+        &t,
+        &cust,
+        Some((page1[1].at, &page1[1].id)),
+        2,
+    )
+    .await
+    .unwrap();
+    assert_eq!(page2, want[2..4]);
+    let page3 = cs::timeline(
+        &mut r.conn(),
+        &t,
+        &cust,
+        Some((page2[1].at, &page2[1].id)),
+        2,
+    )
+    .await
+    .unwrap();
+    assert_eq!(page3, want[4..]);
+    assert!(
+        cs::timeline(&mut r.conn(), &t, &cust, Some((11, "")), 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|x| x.at < 11)
+    );
+    assert!(
+        cs::timeline(&mut r.conn(), &other, &cust, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop(r);
+
+    // Team members: upsert, list, remove.
+    let (u1, u2) = (new_id(), new_id());
+    let member = |user: &str, access: &str, at: i64| TeamRow {
+        tenant_id: t.clone(),
+        customer_id: cust.clone(),
+        user_id: user.into(),
+        access: access.into(),
+        created_at: at,
+    };
+    let mut tx = ctx.store.begin().await.unwrap();
+    cs::put_team_member(&mut tx, &member(&u1, "read", 1))
+        .await
+        .unwrap();
+    cs::put_team_member(&mut tx, &member(&u2, "write", 2))
+        .await
+        .unwrap();
+    // Upsert changes the access, keeps the original creation time.
+    cs::put_team_member(&mut tx, &member(&u1, "write", 3))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut r = ctx.store.reader().await.unwrap();
+    assert_eq!(
+        cs::team(&mut r.conn(), &t, &cust).await.unwrap(),
+        vec![member(&u1, "write", 1), member(&u2, "write", 2)]
+    );
+    drop(r);
+    let mut tx = ctx.store.begin().await.unwrap();
+    cs::remove_team_member(&mut tx, &t, &cust, &u1)
+        .await
+        .unwrap();
+    let err = cs::remove_team_member(&mut tx, &t, &cust, &u1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err:?}");
+    tx.commit().await.unwrap();
+    let mut r = ctx.store.reader().await.unwrap();
+    assert_eq!(
+        cs::team(&mut r.conn(), &t, &cust).await.unwrap(),
+        vec![member(&u2, "write", 2)]
+    );
+    drop(r);
+    ctx.close().await;
+}
+both!(orders_timeline_and_team);
+
+/// ~500 customers with contacts, orders and lines in one bulk load; lists,
+/// searches, lookups and totals agree with what was loaded.
+async fn bulk_insert_agrees(b: Backend) {
+    let ctx = Ctx::new(b).await;
+    let t = ctx.tenant_id.clone();
+    let all = ctx.all(&t);
+    const N: usize = 500;
+    let mut tx = ctx.store.begin().await.unwrap();
+    let first = cs::reserve_code_seq(&mut tx, &t, "2026", N as i64)
+        .await
+        .unwrap();
+    let mut items = Vec::new();
+    let mut expect_totals = BTreeMap::new();
+    let mut contact_phone = BTreeMap::new();
+    let mut line_total = 0usize;
+    for i in 0..N {
+        let mut row = customer_row(
+            &t,
+            &format!("KH-2026-{:05}", first + i as i64),
+            &format!("客户{i}"),
+            None,
+            10_000 + (i % 7) as i64,
+        );
+        row.kind = if i % 3 == 0 { "company" } else { "person" }.into();
+        let contacts: Vec<(ContactRow, Vec<cs::Lookup>)> = (0..(i % 3))
+            .map(|k| {
+                let c = ContactRow {
+                    tenant_id: t.clone(),
+                    id: new_id(),
+                    customer_id: row.id.clone(),
+                    name: format!("联系人{i}-{k}"),
+                    title: None,
+                    is_primary: (k == 0) as i64,
+                    sealed: vec![k as u8],
+                    version: 1,
+                    created_at: row.created_at,
+                    updated_at: row.created_at,
+                };
+                let l = lookup("phone", &format!("contact-{i}-{k}"));
+                contact_phone.insert(format!("contact-{i}-{k}"), row.id.clone());
+                (c, vec![l])
+            })
+            .collect();
+        let mut total = (0i64, 0i64);
+        let orders: Vec<(OrderRow, Vec<OrderLineRow>)> = (0..(i % 4))
+            .map(|o| {
+                let id = new_id();
+                let lines: Vec<OrderLineRow> = (1..=(o as i64 + 1))
+                    .map(|n| OrderLineRow {
+                        tenant_id: t.clone(),
+                        order_id: id.clone(),
+                        line_no: n,
+                        product: "产品".into(),
+                        category: Some("cat".into()),
+                        quantity: n,
+                        amount_fen: (i as i64 + 1) * n,
+                    })
+                    .collect();
+                line_total += lines.len();
+                let sum: i64 = lines.iter().map(|l| l.amount_fen).sum();
+                total = (total.0 + 1, total.1 + sum);
+                (
+                    OrderRow {
+                        tenant_id: t.clone(),
+                        id,
+                        customer_id: row.id.clone(),
+                        ordered_on: format!("2026-01-{:02}", o + 1),
+                        channel: None,
+                        total_fen: sum,
+                        line_count: lines.len() as i64,
+                        created_by: None,
+                        created_at: row.created_at,
+                    },
+                    lines,
+                )
+            })
+            .collect();
+        expect_totals.insert(row.id.clone(), total);
+        items.push(BulkCustomer {
+            lookups: vec![lookup("phone", &format!("customer-{i}"))],
+            terms: format!("kehu{i} group{} bulk 客户", i % 10),
+            contacts,
+            orders,
+            row,
+        });
+    }
+    let ids: Vec<String> = items.iter().map(|c| c.row.id.clone()).collect();
+    cs::bulk_insert_customers(&mut tx, items).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut r = ctx.store.reader().await.unwrap();
+    assert_eq!(
+        cs::count_customers(&mut r.conn(), &t).await.unwrap(),
+        N as i64
+    );
+    drop(r);
+    let listed = list_all(&ctx, &all, &CustomerFilter::default()).await;
+    assert_eq!(
+        listed.iter().map(|c| c.id.clone()).collect::<BTreeSet<_>>(),
+        ids.iter().cloned().collect::<BTreeSet<_>>()
+    );
+    let rids: BTreeSet<i64> = listed.iter().map(|c| c.rid).collect();
+    assert_eq!(rids.len(), N, "distinct rids");
+    assert!(
+        listed
+            .iter()
+            .all(|c| c.version == 1 && c.created_by.is_none())
+    );
+    // Filters on loaded columns.
+    let companies = list_all(
+        &ctx,
+        &all,
+        &CustomerFilter {
+            kind: Some("company".into()),
+            created_from: Some(10_002),
+            created_to: Some(10_004),
+            ..Default::default()
+        },
+    )
+    .await;
+    let want = (0..N)
+        .filter(|i| i % 3 == 0 && (2..4).contains(&(i % 7)))
+        .count();
+    assert_eq!(companies.len(), want);
+
+    // Search: every customer by its own term (the search rows point at the
+    // right customers), shared terms by count.
+    for i in (0..N).step_by(37) {
+        assert_eq!(
+            search_ids(&ctx, &all, terms(&[(&format!("kehu{i}"), false)])).await,
+            vec![ids[i].clone()],
+            "kehu{i}"
+        );
+    }
+    assert_eq!(
+        search_ids(&ctx, &all, terms(&[("group3", false)]))
+            .await
+            .len(),
+        N / 10
+    );
+    assert_eq!(
+        search_ids(&ctx, &all, terms(&[("kehu49", true)]))
+            .await
+            .len(),
+        11,
+        "kehu49 and kehu490..=499"
+    );
+    assert_eq!(
+        search_ids(&ctx, &all, terms(&[("bulk", false), ("客户", false)]))
+            .await
+            .len(),
+        N
+    );
+    // Lookups of customers and of their contacts.
+    let mut r = ctx.store.reader().await.unwrap();
+    for i in (0..N).step_by(41) {
+        assert_eq!(
+            cs::find_by_lookup(
+                &mut r.conn(),
+                &all,
+                &lookup("phone", &format!("customer-{i}"))
+            )
+            .await
+            .unwrap(),
+            vec![ids[i].clone()]
+        );
+    }
+    for (seed, cust) in contact_phone.iter().step_by(29) {
+        assert_eq!(
+            cs::find_by_lookup(&mut r.conn(), &all, &lookup("phone", seed))
+                .await
+                .unwrap(),
+            vec![cust.clone()],
+            "{seed}"
+        );
+    }
+    // Contacts, orders and totals per customer.
+    let mut lines_seen = 0;
+    for (i, id) in ids.iter().enumerate() {
+        let contacts = cs::contacts(&mut r.conn(), &t, id).await.unwrap();
+        assert_eq!(contacts.len(), i % 3);
+        let totals = cs::order_totals(&mut r.conn(), &t, id).await.unwrap();
+        let (count, sum) = expect_totals[id];
+        assert_eq!((totals.order_count, totals.total_fen), (count, sum), "{i}");
+        let orders = cs::orders(&mut r.conn(), &t, id, None, 10).await.unwrap();
+        assert_eq!(orders.len() as i64, count);
+        let oids: Vec<String> = orders.iter().map(|o| o.id.clone()).collect();
+        let lines = cs::order_lines(&mut r.conn(), &t, &oids).await.unwrap();
+        assert_eq!(
+            lines.iter().map(|l| l.amount_fen).sum::<i64>(),
+            sum,
+            "lines add up to the order totals"
+        );
+        lines_seen += lines.len();
+    }
+    assert_eq!(lines_seen, line_total);
+    drop(r);
+
+    // Bulk rows behave like any other: update one (its search row moves).
+    let mut row = listed.iter().find(|c| c.id == ids[123]).unwrap().clone();
+    row.name = "改名".into();
+    let mut tx = ctx.store.begin().await.unwrap();
+    cs::update_customer(&mut tx, &row, &[], "renamed gaiming", 20_000)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        search_ids(&ctx, &all, terms(&[("gaim", true)])).await,
+        vec![ids[123].clone()]
+    );
+    assert!(
+        search_ids(&ctx, &all, terms(&[("kehu123", false)]))
+            .await
+            .is_empty()
+    );
+    // The code counter continues after the reserved block.
+    let mut tx = ctx.store.begin().await.unwrap();
+    assert_eq!(
+        kehu_store::org::next_code_seq(&mut tx, &t, "2026")
+            .await
+            .unwrap(),
+        first + N as i64
+    );
+    tx.commit().await.unwrap();
+    ctx.close().await;
+}
+both!(bulk_insert_agrees);
+
+async fn backup(b: Backend) {
+    let ctx = Ctx::new(b).await;
+    let t = ctx.tenant_id.clone();
+    for i in 0..7 {
+        ctx.customer(&t, &format!("备份{i}"), None, &[], &format!("backup{i}"))
+            .await;
+    }
+    let to = ctx.dir.path().join("backup.db");
+    let res = ctx.store.backup_to(&to).await;
+    match b {
+        Backend::Sqlite => {
+            res.expect("backup");
+            assert!(to.exists());
+            // Never overwrites.
+            let err = ctx.store.backup_to(&to).await.unwrap_err();
+            assert!(matches!(err, StoreError::Other(_)), "{err:?}");
+            let copy = Store::open(&DbUrl::Sqlite(to.clone()), OpenOptions::default())
+                .await
+                .expect("backup opens");
+            let mut r = copy.reader().await.unwrap();
+            assert_eq!(cs::count_customers(&mut r.conn(), &t).await.unwrap(), 7);
+            drop(r);
+            // Search works in the copy too.
+            let ctx2 = Ctx {
+                store: copy,
+                tenant_id: t.clone(),
+                slug: ctx.slug.clone(),
+                dir: tempfile::tempdir().unwrap(),
+            };
+            assert_eq!(
+                search_ids(&ctx2, &ctx2.all(&t), terms(&[("backup", true)]))
+                    .await
+                    .len(),
+                7
+            );
+            ctx2.close().await;
+        }
+        Backend::Postgres => {
+            let err = res.unwrap_err();
+            assert!(
+                matches!(&err, StoreError::Other(m) if m.contains("pg_dump")),
+                "{err:?}"
+            );
+            assert!(!to.exists());
+        }
+    }
+    ctx.close().await;
+}
+both!(backup);

@@ -1,0 +1,393 @@
+//! Harness for the storage conformance suite: every test body runs once on a
+//! fresh SQLite file and once on PostgreSQL (when `KEHU_TEST_POSTGRES_URL` is
+//! set). PostgreSQL gets one fresh database per test process; tests isolate
+//! themselves there by creating their own tenant(s).
+
+use kehu_domain::access::DataScope;
+use kehu_store::customers::{self as cs, CustomerRow, Lookup, Viewer};
+use kehu_store::org::{self, DepartmentRow, RoleRow, TenantRow, UserRow};
+use kehu_store::{DbUrl, OpenOptions, Store};
+use tokio::sync::OnceCell;
+
+pub use kehu_store::Backend;
+
+/// Runs `$name(Backend)` as `$name::sqlite` and `$name::postgres`. Without
+/// `KEHU_TEST_POSTGRES_URL` the PostgreSQL leg says it skipped and passes.
+#[macro_export]
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$name($crate::support::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if $crate::support::pg_url().is_none() {
+                    eprintln!(
+                        "SKIPPED (PostgreSQL leg): set KEHU_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres to run it"
+                    );
+                    return;
+                }
+                super::$name($crate::support::Backend::Postgres).await;
+            }
+        }
+    };
+}
+
+pub fn pg_url() -> Option<String> {
+    std::env::var("KEHU_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+pub fn nanos() -> u128 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+pub fn now_ms() -> i64 {
+    (nanos() / 1_000_000) as i64
+}
+
+/// A UUIDv7 text id, as the application uses.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A short unique token for slugs, logins and keys.
+pub fn unique() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+/// The URL of this process's PostgreSQL database, created and migrated on
+/// first use (`CREATE DATABASE kehu_conf_<pid>_<nanos>`).
+async fn pg_database() -> String {
+    static DB: OnceCell<String> = OnceCell::const_new();
+    DB.get_or_init(|| async {
+        let admin = pg_url().expect("checked by caller");
+        let name = format!("kehu_conf_{}_{}", std::process::id(), nanos());
+        let store = Store::open(&DbUrl::parse(&admin).unwrap(), OpenOptions::default())
+            .await
+            .expect("connect to PostgreSQL (admin URL)");
+        match &store {
+            Store::Postgres(pool) => {
+                kehu_store::admin_exec(pool, &format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("CREATE DATABASE")
+            }
+            Store::Sqlite { .. } => panic!("KEHU_TEST_POSTGRES_URL is not a PostgreSQL URL"),
+        }
+        store.close().await;
+        let base = admin
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_string())
+            .unwrap_or(admin);
+        let url = format!("{base}/{name}");
+        let store = Store::open(&DbUrl::parse(&url).unwrap(), OpenOptions::default())
+            .await
+            .expect("connect to the test database");
+        store.migrate().await.expect("migrations on PostgreSQL");
+        store.close().await;
+        eprintln!("PostgreSQL leg: database {name}");
+        url
+    })
+    .await
+    .clone()
+}
+
+/// One test's world: a migrated store and a fresh tenant of its own.
+pub struct Ctx {
+    pub store: Store,
+    pub tenant_id: String,
+    pub slug: String,
+    /// Scratch space (the SQLite file lives here; backups go here).
+    pub dir: tempfile::TempDir,
+}
+
+impl Ctx {
+    pub async fn new(backend: Backend) -> Ctx {
+        let dir = tempfile::tempdir().unwrap();
+        let url = match backend {
+            Backend::Sqlite => DbUrl::Sqlite(dir.path().join("kehu.db")),
+            Backend::Postgres => DbUrl::parse(&pg_database().await).unwrap(),
+        };
+        let store = Store::open(
+            &url,
+            OpenOptions {
+                create: true,
+                max_connections: 8,
+            },
+        )
+        .await
+        .expect("open store");
+        store.migrate().await.expect("migrate");
+        assert_eq!(store.backend(), backend);
+        let mut ctx = Ctx {
+            store,
+            tenant_id: String::new(),
+            slug: String::new(),
+            dir,
+        };
+        let (id, slug) = ctx.new_tenant().await;
+        ctx.tenant_id = id;
+        ctx.slug = slug;
+        ctx
+    }
+
+    pub async fn close(self) {
+        self.store.close().await;
+    }
+
+    /// Creates another tenant; returns (tenant_id, slug).
+    pub async fn new_tenant(&self) -> (String, String) {
+        let t = tenant_row(&new_id(), &format!("t{}", unique()));
+        let mut tx = self.store.begin().await.unwrap();
+        org::insert_tenant(&mut tx, &t).await.unwrap();
+        tx.commit().await.unwrap();
+        (t.tenant_id, t.slug)
+    }
+
+    pub async fn role(&self, tenant_id: &str, scope: DataScope) -> String {
+        let r = RoleRow {
+            tenant_id: tenant_id.into(),
+            id: new_id(),
+            key: format!("role_{}", unique()),
+            permissions: "customer.read".into(),
+            data_scope: scope.as_str().into(),
+            field_access: "{}".into(),
+            version: 1,
+            created_at: now_ms(),
+            updated_at: now_ms(),
+        };
+        let mut tx = self.store.begin().await.unwrap();
+        org::insert_role(&mut tx, &r).await.unwrap();
+        tx.commit().await.unwrap();
+        r.id
+    }
+
+    pub async fn department(
+        &self,
+        tenant_id: &str,
+        parent: Option<&str>,
+        name: &str,
+    ) -> DepartmentRow {
+        let mut tx = self.store.begin().await.unwrap();
+        let d = org::insert_department(&mut tx, tenant_id, &new_id(), parent, name, now_ms())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        d
+    }
+
+    pub async fn user(
+        &self,
+        tenant_id: &str,
+        login: &str,
+        department: Option<&str>,
+        manager: Option<&str>,
+    ) -> String {
+        let role_id = self.role(tenant_id, DataScope::Own).await;
+        let u = user_row(tenant_id, login, &role_id, department, manager);
+        let mut tx = self.store.begin().await.unwrap();
+        org::insert_user(&mut tx, &u).await.unwrap();
+        tx.commit().await.unwrap();
+        u.id
+    }
+
+    /// Inserts a customer; returns (id, rid).
+    pub async fn customer(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        owner: Option<&str>,
+        lookups: &[Lookup],
+        terms: &str,
+    ) -> (String, i64) {
+        let row = customer_row(tenant_id, &format!("C-{}", unique()), name, owner, now_ms());
+        let mut tx = self.store.begin().await.unwrap();
+        let rid = cs::insert_customer(&mut tx, &row, lookups, terms)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        (row.id, rid)
+    }
+
+    pub fn viewer(&self, user_id: &str, scope: DataScope, department: Option<&str>) -> Viewer {
+        Viewer {
+            tenant_id: self.tenant_id.clone(),
+            user_id: user_id.into(),
+            scope,
+            department_id: department.map(str::to_string),
+        }
+    }
+
+    /// The tenant's administrator view (scope All).
+    pub fn all(&self, tenant_id: &str) -> Viewer {
+        Viewer {
+            tenant_id: tenant_id.into(),
+            user_id: new_id(),
+            scope: DataScope::All,
+            department_id: None,
+        }
+    }
+}
+
+pub fn tenant_row(id: &str, slug: &str) -> TenantRow {
+    TenantRow {
+        tenant_id: id.into(),
+        slug: slug.into(),
+        name: "测试公司".into(),
+        wrapped_keys: vec![7u8; 48],
+        code_pattern: "KH-{yyyy}-{seq:5}".into(),
+        code_reset: "yearly".into(),
+        version: 1,
+        created_at: 1_700_000_000_000,
+        updated_at: 1_700_000_000_000,
+    }
+}
+
+pub fn user_row(
+    tenant_id: &str,
+    login: &str,
+    role_id: &str,
+    department: Option<&str>,
+    manager: Option<&str>,
+) -> UserRow {
+    UserRow {
+        tenant_id: tenant_id.into(),
+        id: new_id(),
+        login: login.into(),
+        display_name: format!("User {login}"),
+        password_hash: "$argon2id$fake".into(),
+        role_id: role_id.into(),
+        department_id: department.map(str::to_string),
+        manager_id: manager.map(str::to_string),
+        locale: "zh-CN".into(),
+        disabled: 0,
+        version: 1,
+        created_at: 1_700_000_000_000,
+        updated_at: 1_700_000_000_000,
+    }
+}
+
+pub fn customer_row(
+    tenant_id: &str,
+    code: &str,
+    name: &str,
+    owner: Option<&str>,
+    at: i64,
+) -> CustomerRow {
+    CustomerRow {
+        rid: 0,
+        tenant_id: tenant_id.into(),
+        id: new_id(),
+        code: code.into(),
+        kind: "person".into(),
+        name: name.into(),
+        owner_id: owner.map(str::to_string),
+        province: Some("浙江省".into()),
+        city: Some("杭州市".into()),
+        district: None,
+        industry: None,
+        occupation: Some("engineer".into()),
+        employer: None,
+        source: Some("referral".into()),
+        notes: None,
+        uscc: None,
+        custom_fields: "{}".into(),
+        sealed: vec![1, 2, 3, 4],
+        version: 1,
+        created_by: owner.map(str::to_string),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+pub fn lookup(kind: &'static str, seed: &str) -> Lookup {
+    Lookup {
+        kind,
+        digest: fake_mac(seed.as_bytes()).to_vec(),
+    }
+}
+
+/// A deterministic stand-in for the HMAC (no keys in the store's tests):
+/// four FNV-1a lanes over the input, with the length mixed in.
+pub fn fake_mac(data: &[u8]) -> [u8; 32] {
+    let mut lanes: [u64; 4] = [
+        0xcbf2_9ce4_8422_2325,
+        0x8422_2325_cbf2_9ce4,
+        0x9e37_79b9_7f4a_7c15,
+        0x2545_f491_4f6c_dd1d,
+    ];
+    for (i, &b) in data.iter().enumerate() {
+        for (j, lane) in lanes.iter_mut().enumerate() {
+            *lane ^= u64::from(b) ^ ((i as u64) << (j * 8));
+            *lane = lane.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    let mut out = [0u8; 32];
+    for (j, lane) in lanes.iter().enumerate() {
+        let v = lane ^ (data.len() as u64).rotate_left(j as u32 * 13);
+        out[j * 8..j * 8 + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    out
+}
+
+/// Every customer the viewer can list (all pages, created_at order).
+pub async fn list_all(ctx: &Ctx, v: &Viewer, f: &cs::CustomerFilter) -> Vec<CustomerRow> {
+    let mut out = Vec::new();
+    let mut after: Option<cs::Cursor> = None;
+    loop {
+        let mut r = ctx.store.reader().await.unwrap();
+        let page = cs::list_customers(
+            &mut r.conn(),
+            v,
+            f,
+            cs::SortKey::CreatedAt,
+            false,
+            after.as_ref(),
+            200,
+        )
+        .await
+        .unwrap();
+        let done = page.len() < 200;
+        after = page
+            .last()
+            .map(|c| cs::Cursor::after(c, cs::SortKey::CreatedAt));
+        out.extend(page);
+        if done {
+            return out;
+        }
+    }
+}
+
+/// The ids of every customer matching `search` for the viewer, sorted.
+pub async fn search_ids(ctx: &Ctx, v: &Viewer, search: cs::SearchSpec) -> Vec<String> {
+    let f = cs::CustomerFilter {
+        search: Some(search),
+        ..Default::default()
+    };
+    let mut ids: Vec<String> = list_all(ctx, v, &f)
+        .await
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+pub fn terms(t: &[(&str, bool)]) -> cs::SearchSpec {
+    cs::SearchSpec {
+        terms: t.iter().map(|(s, p)| (s.to_string(), *p)).collect(),
+        ..Default::default()
+    }
+}
+
+pub fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
