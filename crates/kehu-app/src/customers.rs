@@ -600,15 +600,13 @@ impl App {
         let changes = diff(&BTreeMap::new(), &flatten(&stored, &owner));
         cs::insert_timeline(
             &mut tx,
-            &TimelineRow {
-                tenant_id: actor.tenant_id.clone(),
-                id: new_id(),
-                customer_id: id.clone(),
-                at: now,
-                actor_id: Some(actor.user_id.clone()),
-                kind: "created".into(),
-                detail: json!({"code": row.code, "changes": changes}).to_string(),
-            },
+            &timeline_entry(
+                actor,
+                &id,
+                now,
+                "created",
+                json!({"code": row.code, "changes": changes}).to_string(),
+            ),
         )
         .await?;
         self.audit(
@@ -827,15 +825,8 @@ impl App {
         );
         new.version = cs::update_customer(&mut tx, &new, &lookups(&keys, &c), &terms, now).await?;
         new.updated_at = now;
-        let tl = |kind: &str, detail: Value| TimelineRow {
-            tenant_id: actor.tenant_id.clone(),
-            id: new_id(),
-            customer_id: id.to_string(),
-            at: now,
-            actor_id: Some(actor.user_id.clone()),
-            kind: kind.to_string(),
-            detail: detail.to_string(),
-        };
+        let tl =
+            |kind: &str, detail: Value| timeline_entry(actor, id, now, kind, detail.to_string());
         let entry = tl("updated", json!({"changes": changes}));
         cs::insert_timeline(&mut tx, &entry).await?;
         if owner != row.owner_id {
@@ -873,15 +864,7 @@ impl App {
         cs::delete_customer(&mut tx, &actor.tenant_id, id, row.rid, row.version, now).await?;
         cs::insert_timeline(
             &mut tx,
-            &TimelineRow {
-                tenant_id: actor.tenant_id.clone(),
-                id: new_id(),
-                customer_id: id.to_string(),
-                at: now,
-                actor_id: Some(actor.user_id.clone()),
-                kind: "deleted".into(),
-                detail: "{}".into(),
-            },
+            &timeline_entry(actor, &id, now, "deleted", "{}".into()),
         )
         .await?;
         self.audit(
@@ -1077,19 +1060,17 @@ impl App {
         let detail = json!({"contact_id": id, "name": crow.name, "is_primary": is_primary});
         cs::insert_timeline(
             &mut tx,
-            &TimelineRow {
-                tenant_id: actor.tenant_id.clone(),
-                id: new_id(),
-                customer_id: customer_id.to_string(),
-                at: now,
-                actor_id: Some(actor.user_id.clone()),
-                kind: if contact_id.is_some() {
-                    "contact_updated".into()
+            &timeline_entry(
+                actor,
+                &customer_id,
+                now,
+                if contact_id.is_some() {
+                    "contact_updated"
                 } else {
-                    "contact_added".into()
+                    "contact_added"
                 },
-                detail: detail.to_string(),
-            },
+                detail.to_string(),
+            ),
         )
         .await?;
         self.audit(
@@ -1155,15 +1136,13 @@ impl App {
         let detail = json!({"contact_id": contact_id, "name": old.name});
         cs::insert_timeline(
             &mut tx,
-            &TimelineRow {
-                tenant_id: actor.tenant_id.clone(),
-                id: new_id(),
-                customer_id: customer_id.to_string(),
-                at: now,
-                actor_id: Some(actor.user_id.clone()),
-                kind: "contact_removed".into(),
-                detail: detail.to_string(),
-            },
+            &timeline_entry(
+                actor,
+                &customer_id,
+                now,
+                "contact_removed",
+                detail.to_string(),
+            ),
         )
         .await?;
         self.audit(
@@ -1450,15 +1429,13 @@ impl App {
         let detail = json!({"user_id": user_id, "access": access});
         cs::insert_timeline(
             &mut tx,
-            &TimelineRow {
-                tenant_id: actor.tenant_id.clone(),
-                id: new_id(),
-                customer_id: customer_id.into(),
-                at: now,
-                actor_id: Some(actor.user_id.clone()),
-                kind: "team_member_added".into(),
-                detail: detail.to_string(),
-            },
+            &timeline_entry(
+                actor,
+                &customer_id,
+                now,
+                "team_member_added",
+                detail.to_string(),
+            ),
         )
         .await?;
         self.audit(
@@ -1496,15 +1473,13 @@ impl App {
         let detail = json!({"user_id": user_id});
         cs::insert_timeline(
             &mut tx,
-            &TimelineRow {
-                tenant_id: actor.tenant_id.clone(),
-                id: new_id(),
-                customer_id: customer_id.into(),
-                at: now,
-                actor_id: Some(actor.user_id.clone()),
-                kind: "team_member_removed".into(),
-                detail: detail.to_string(),
-            },
+            &timeline_entry(
+                actor,
+                &customer_id,
+                now,
+                "team_member_removed",
+                detail.to_string(),
+            ),
         )
         .await?;
         self.audit(
@@ -1522,6 +1497,25 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// A timeline entry written by `actor` about `customer_id`.
+fn timeline_entry(
+    actor: &Actor,
+    customer_id: &str,
+    at: i64,
+    kind: &str,
+    detail: String,
+) -> TimelineRow {
+    TimelineRow {
+        tenant_id: actor.tenant_id.clone(),
+        id: new_id(),
+        customer_id: customer_id.to_string(),
+        at,
+        actor_id: Some(actor.user_id.clone()),
+        kind: kind.to_string(),
+        detail,
     }
 }
 
