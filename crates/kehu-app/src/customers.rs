@@ -864,7 +864,7 @@ impl App {
         cs::delete_customer(&mut tx, &actor.tenant_id, id, row.rid, row.version, now).await?;
         cs::insert_timeline(
             &mut tx,
-            &timeline_entry(actor, &id, now, "deleted", "{}".into()),
+            &timeline_entry(actor, id, now, "deleted", "{}".into()),
         )
         .await?;
         self.audit(
@@ -1062,7 +1062,7 @@ impl App {
             &mut tx,
             &timeline_entry(
                 actor,
-                &customer_id,
+                customer_id,
                 now,
                 if contact_id.is_some() {
                     "contact_updated"
@@ -1138,7 +1138,7 @@ impl App {
             &mut tx,
             &timeline_entry(
                 actor,
-                &customer_id,
+                customer_id,
                 now,
                 "contact_removed",
                 detail.to_string(),
@@ -1431,7 +1431,7 @@ impl App {
             &mut tx,
             &timeline_entry(
                 actor,
-                &customer_id,
+                customer_id,
                 now,
                 "team_member_added",
                 detail.to_string(),
@@ -1475,7 +1475,7 @@ impl App {
             &mut tx,
             &timeline_entry(
                 actor,
-                &customer_id,
+                customer_id,
                 now,
                 "team_member_removed",
                 detail.to_string(),
