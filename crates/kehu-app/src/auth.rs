@@ -8,6 +8,7 @@ use kehu_domain::customer::validate_password;
 use kehu_store::org::{self, ApiTokenRow, RoleRow, SessionRow, ThrottleRow, UserRow};
 use serde_json::{Value, json};
 
+use crate::auth_cache::Entry;
 use crate::views::{MeView, NewToken, PasswordChange, TokenView, UserView, rfc3339};
 use crate::{Actor, App, AppError, AuditEvent, Result, new_id};
 
@@ -253,54 +254,92 @@ impl App {
     }
 
     /// Resolves a session cookie; refuses expired sessions and removes them.
+    /// Resolves a session cookie; refuses expired sessions and removes them.
     pub async fn session_actor(&self, token: &str, ip: &str) -> Result<(Actor, String)> {
         let hash = hash_token(token);
-        let mut r = self.store.reader().await?;
-        let s = org::session(&mut r.conn(), &hash)
-            .await?
-            .ok_or(AppError::Unauthorized("auth.session_expired"))?;
-        drop(r);
         let now = self.now();
-        if now - s.last_seen_at > self.config.session_idle_ms
-            || now - s.created_at > self.config.session_absolute_ms
+        let entry = match self.auth_cache.get(&hash, now) {
+            Some(e) => e,
+            None => {
+                let mut r = self.store.reader().await?;
+                let s = org::session(&mut r.conn(), &hash)
+                    .await?
+                    .ok_or(AppError::Unauthorized("auth.session_expired"))?;
+                drop(r);
+                let actor = self.actor_for(&s.tenant_id, &s.user_id, ip).await?;
+                let e = Entry {
+                    actor,
+                    csrf: Some(s.csrf_token),
+                    created_at: s.created_at,
+                    last_seen_at: s.last_seen_at,
+                    cached_at: now,
+                };
+                self.auth_cache.put(hash.clone(), e.clone());
+                e
+            }
+        };
+        if now - entry.last_seen_at > self.config.session_idle_ms
+            || now - entry.created_at > self.config.session_absolute_ms
         {
+            self.auth_cache.remove(&hash);
             let mut tx = self.store.begin().await?;
             org::delete_session(&mut tx, &hash).await?;
             tx.commit().await?;
             return Err(AppError::Unauthorized("auth.session_expired"));
         }
         // Refreshing at most once a minute keeps reads from turning into writes.
-        if now - s.last_seen_at > 60_000 {
+        if now - entry.last_seen_at > 60_000 {
             let mut tx = self.store.begin().await?;
             org::touch_session(&mut tx, &hash, now).await?;
             tx.commit().await?;
+            self.auth_cache.touch(&hash, now);
         }
-        let actor = self.actor_for(&s.tenant_id, &s.user_id, ip).await?;
-        Ok((actor, s.csrf_token))
+        let mut actor = entry.actor;
+        actor.ip = ip.to_string();
+        Ok((actor, entry.csrf.unwrap_or_default()))
     }
 
     pub async fn bearer_actor(&self, token: &str, ip: &str) -> Result<Actor> {
         let hash = hash_token(token);
-        let mut r = self.store.reader().await?;
-        let t = org::token_by_hash(&mut r.conn(), &hash)
-            .await?
-            .ok_or(AppError::Unauthorized("auth.invalid_token"))?;
-        drop(r);
-        if t.revoked_at.is_some() {
-            return Err(AppError::Unauthorized("auth.invalid_token"));
-        }
         let now = self.now();
-        if t.last_used_at.is_none_or(|at| now - at > 60_000) {
+        let entry = match self.auth_cache.get(&hash, now) {
+            Some(e) => e,
+            None => {
+                let mut r = self.store.reader().await?;
+                let t = org::token_by_hash(&mut r.conn(), &hash)
+                    .await?
+                    .ok_or(AppError::Unauthorized("auth.invalid_token"))?;
+                drop(r);
+                if t.revoked_at.is_some() {
+                    return Err(AppError::Unauthorized("auth.invalid_token"));
+                }
+                let actor = self.actor_for(&t.tenant_id, &t.user_id, ip).await?;
+                let e = Entry {
+                    actor,
+                    csrf: None,
+                    created_at: t.created_at,
+                    last_seen_at: t.last_used_at.unwrap_or(0),
+                    cached_at: now,
+                };
+                self.auth_cache.put(hash.clone(), e.clone());
+                e
+            }
+        };
+        if now - entry.last_seen_at > 60_000 {
             let mut tx = self.store.begin().await?;
             org::touch_token(&mut tx, &hash, now).await?;
             tx.commit().await?;
+            self.auth_cache.touch(&hash, now);
         }
-        self.actor_for(&t.tenant_id, &t.user_id, ip).await
+        let mut actor = entry.actor;
+        actor.ip = ip.to_string();
+        Ok(actor)
     }
 
     pub async fn logout(&self, actor: &Actor, token: &str) -> Result<()> {
         let keys = self.tenant_keys(&actor.tenant_id).await?;
         let mut tx = self.store.begin().await?;
+        self.auth_cache.remove(&hash_token(token));
         org::delete_session(&mut tx, &hash_token(token)).await?;
         self.audit(
             &mut tx,
@@ -457,6 +496,8 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.auth_cache
+            .forget_user(&actor.tenant_id, &actor.user_id);
         Ok(())
     }
 }

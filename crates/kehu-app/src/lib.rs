@@ -7,6 +7,7 @@
 //! and no SQL. Time comes from an injected [`Clock`].
 
 pub mod auth;
+mod auth_cache;
 pub mod customers;
 pub mod org;
 pub mod seed;
@@ -161,6 +162,7 @@ pub struct App {
     pub store: Store,
     master: MasterKey,
     keys: RwLock<HashMap<String, TenantKeys>>,
+    auth_cache: auth_cache::AuthCache,
     pub clock: Arc<dyn Clock>,
     pub config: AppConfig,
 }
@@ -238,6 +240,7 @@ impl App {
             store,
             master,
             keys: RwLock::new(HashMap::new()),
+            auth_cache: Default::default(),
             clock,
             config,
         }

@@ -423,6 +423,8 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        // Role, scope, department or the account itself changed: resolve again.
+        self.auth_cache.forget_user(&actor.tenant_id, id);
         let key = roles
             .iter()
             .find(|r| r.id == u.role_id)
@@ -461,6 +463,8 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.auth_cache
+            .forget_user(&actor.tenant_id, &actor.user_id);
         Ok(user_view(&u, &actor.role_key))
     }
 
@@ -710,6 +714,7 @@ impl App {
         row.version = org::update_role(&mut tx, &row, self.now()).await?;
         self.audit(&mut tx, &keys, &actor.tenant_id, Some(actor), AuditEvent { action: "role.update", object_type: "role", object_id: Some(id), detail: json!({"key": row.key, "permissions": row.permissions, "data_scope": row.data_scope, "fields": row.field_access}) }).await?;
         tx.commit().await?;
+        self.auth_cache.forget_tenant(&actor.tenant_id);
         Ok(role_view(&row))
     }
 

@@ -387,51 +387,51 @@ fn fts_pg(terms: &[(String, bool)]) -> String {
         .join(" & ")
 }
 
+/// Appends ` AND c.rid IN (<candidates>)`: the union of what the text
+/// index, the blind indexes and the code find. One candidate set joined by
+/// key lets both planners start from the matches; an `OR` of subqueries
+/// made PostgreSQL scan the tenant.
 fn push_search(q: &mut Sql, s: &SearchSpec, tenant_id: &str, pg: bool) {
     let mut parts = 0;
-    q.push(" AND (");
-    let mut or = |q: &mut Sql| {
+    q.push(" AND c.rid IN (");
+    let mut union = |q: &mut Sql| {
         if parts > 0 {
-            q.push(" OR ");
+            q.push(" UNION ");
         }
         parts += 1;
     };
     if !s.terms.is_empty() {
-        or(q);
+        union(q);
         if pg {
-            q.push("c.rid IN (SELECT s.rid FROM customer_search s WHERE s.terms @@ to_tsquery('simple', ")
+            q.push("SELECT s.rid FROM customer_search s WHERE s.terms @@ to_tsquery('simple', ")
                 .bind(fts_pg(&s.terms))
                 .push(") AND s.tenant_id = ")
-                .bind(tenant_id)
-                .push(")");
+                .bind(tenant_id);
         } else {
-            q.push("c.rid IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ")
+            q.push("SELECT rowid FROM customer_search WHERE customer_search MATCH ")
                 .bind(fts_sqlite(&s.terms))
                 .push(" AND tenant_id = ")
-                .bind(tenant_id)
-                .push(")");
+                .bind(tenant_id);
         }
     }
     for l in &s.lookups {
-        or(q);
-        q.push("c.id IN (SELECT l.customer_id FROM customer_lookup l WHERE l.tenant_id = ")
+        union(q);
+        q.push("SELECT lc.rid FROM customer_lookup l JOIN customers lc ON lc.id = l.customer_id WHERE l.tenant_id = ")
             .bind(tenant_id)
             .push(" AND l.kind = ")
             .bind(l.kind)
             .push(" AND l.digest = ")
-            .bind(l.digest.clone())
-            .push(")");
+            .bind(l.digest.clone());
     }
     if let Some(code) = &s.code {
-        or(q);
-        q.push("(c.tenant_id = ")
+        union(q);
+        q.push("SELECT cc.rid FROM customers cc WHERE cc.tenant_id = ")
             .bind(tenant_id)
-            .push(" AND c.code = ")
-            .bind(code)
-            .push(")");
+            .push(" AND cc.code = ")
+            .bind(code);
     }
     if parts == 0 {
-        q.push("1 = 0");
+        q.push("SELECT CAST(NULL AS BIGINT)");
     }
     q.push(")");
 }
