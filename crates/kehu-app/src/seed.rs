@@ -430,6 +430,9 @@ impl App {
         producer
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut tx = self.store.begin().await?;
+        cs::after_bulk_load(&mut tx).await?;
+        tx.commit().await?;
         let keys = self.tenant_keys(tenant_id).await?;
         let mut tx = self.store.begin().await?;
         self.audit(

@@ -486,21 +486,15 @@ fn push_filters(
             sort.column().to_string()
         };
         let cmp = if desc { "<" } else { ">" };
-        let bind = |q: &mut Sql| match &cur.value {
-            CursorValue::Int(i) => {
-                q.bind(*i);
-            }
-            CursorValue::Text(t) => {
-                q.bind(t);
-            }
+        // A row-value comparison lets both planners seek the (…, key, id)
+        // index to the cursor; the equivalent OR form made SQLite walk every
+        // earlier row, so deep pages cost more than the first.
+        q.push(&format!(" AND ({col}, c.id) {cmp} ("));
+        match &cur.value {
+            CursorValue::Int(i) => q.bind(*i),
+            CursorValue::Text(t) => q.bind(t),
         };
-        q.push(&format!(" AND ({col} {cmp} "));
-        bind(q);
-        q.push(&format!(" OR ({col} = "));
-        bind(q);
-        q.push(&format!(" AND c.id {cmp} "))
-            .bind(&cur.id)
-            .push("))");
+        q.push(", ").bind(&cur.id).push(")");
     }
 }
 
@@ -1297,4 +1291,18 @@ pub async fn reserve_code_seq(tx: &mut Tx, tenant_id: &str, period: &str, n: i64
         .await?
         .ok_or(StoreError::NotFound)?;
     Ok(last - n + 1)
+}
+
+/// After a bulk load: merge the full-text index into one segment (SQLite
+/// FTS5 otherwise searches every batch's segment) and refresh the planner's
+/// statistics on both backends.
+pub async fn after_bulk_load(tx: &mut Tx) -> Result<()> {
+    if !tx.is_pg() {
+        tx.exec(sql!(
+            "INSERT INTO customer_search (customer_search) VALUES ('optimize')"
+        ))
+        .await?;
+    }
+    tx.exec(sql!("ANALYZE")).await?;
+    Ok(())
 }
