@@ -54,6 +54,10 @@ pub struct SuiteArgs {
     /// Floor/Kehu pairs for T10 (each backs up the whole database twice).
     #[arg(long)]
     backup_reps: Option<usize>,
+    /// CPUs for the T10 backups (floor and Kehu alike), as taskset takes
+    /// them: the server's CPU by default; "0,1" lets them use both.
+    #[arg(long, default_value = SERVER_CPU)]
+    backup_cpu: String,
     /// Targets to leave out (T1, T2, T3, T4, T10, T11); repeatable.
     #[arg(long)]
     skip: Vec<String>,
@@ -1259,7 +1263,7 @@ impl Bench<'_> {
                 // Floor: the sqlite3 CLI's .backup of the quiet database (under
                 // writes from another process it restarts and may never end).
                 let t = Instant::now();
-                let mut c = pinned(SERVER_CPU, "sqlite3");
+                let mut c = pinned(&self.a.backup_cpu, "sqlite3");
                 c.arg(&path)
                     .arg(format!(".backup '{}'", floor_to.display()));
                 tools::output(c)?;
@@ -1284,7 +1288,7 @@ impl Bench<'_> {
                 let mut paced = p.spawn()?;
                 std::thread::sleep(Duration::from_secs(3));
                 let t0 = now_ms();
-                let mut c = self.kehu_cmd(&["backup"], SERVER_CPU);
+                let mut c = self.kehu_cmd(&["backup"], &self.a.backup_cpu);
                 c.arg("--to").arg(&kehu_to);
                 tools::output(c)?;
                 let t1 = now_ms();
@@ -1358,7 +1362,10 @@ impl Bench<'_> {
             ),
         );
         notes.push(goal(series[0].median() <= 2.0, "≤ 2×"));
-        notes.push("floor measured on the quiet database; `kehu backup` is VACUUM INTO".into());
+        notes.push(format!(
+            "floor measured on the quiet database; `kehu backup` is VACUUM INTO; backups on CPU {}",
+            self.a.backup_cpu
+        ));
         self.push(Row {
             backend: String::new(),
             target: "T10".into(),
