@@ -102,11 +102,17 @@ fn password(login: &str) -> String {
 }
 
 fn pct(v: f64) -> String {
-    format!("{:.0} %", v * 100.0)
+    if v < 0.1 {
+        format!("{:.1} %", v * 100.0)
+    } else {
+        format!("{:.0} %", v * 100.0)
+    }
 }
 
 fn ms(v: f64) -> String {
-    if v < 10.0 {
+    if v.is_nan() {
+        "none completed".into()
+    } else if v < 10.0 {
         format!("{v:.2} ms")
     } else if v < 100.0 {
         format!("{v:.1} ms")
