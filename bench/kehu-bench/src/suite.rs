@@ -241,6 +241,7 @@ pub fn run(a: SuiteArgs) -> Result<()> {
         which(tool)?;
     }
     let started = now_ms();
+    let code = code_version();
     let mut rows: Vec<Row> = Vec::new();
     let mut failures = Vec::new();
     for b in backends {
@@ -281,7 +282,7 @@ pub fn run(a: SuiteArgs) -> Result<()> {
             log(format!("{b}: suite stopped: {e:#}"));
             failures.push(format!("{b}: {e:#}"));
         }
-        write_report(&a, &rows, started, &failures)?;
+        write_report(&a, &rows, started, &code, &failures)?;
     }
     let md = std::fs::read_to_string(&a.out)?;
     println!("{md}");
@@ -1514,7 +1515,40 @@ fn machine() -> String {
     )
 }
 
-fn write_report(a: &SuiteArgs, rows: &[Row], started: f64, failures: &[String]) -> Result<()> {
+/// The code the run measures: HEAD and whether crates/ had uncommitted
+/// changes, taken when the suite starts (others may commit during a run).
+fn code_version() -> String {
+    let git = |args: &str| {
+        tools::output({
+            let mut c = std::process::Command::new("sh");
+            c.arg("-c").arg(format!("git {args} 2>/dev/null"));
+            c
+        })
+        .unwrap_or_default()
+    };
+    let dirty = git("status --porcelain -- crates Cargo.lock")
+        .lines()
+        .count();
+    format!(
+        "commit {}{}",
+        git("rev-parse --short HEAD").trim(),
+        if dirty > 0 {
+            format!(
+                " plus {dirty} uncommitted changed files under crates/ (the build measured the working tree)"
+            )
+        } else {
+            String::new()
+        }
+    )
+}
+
+fn write_report(
+    a: &SuiteArgs,
+    rows: &[Row],
+    started: f64,
+    code: &str,
+    failures: &[String],
+) -> Result<()> {
     let date = tools::output({
         let mut c = std::process::Command::new("date");
         c.arg("-u").arg("+%Y-%m-%d %H:%M UTC");
@@ -1538,28 +1572,6 @@ fn write_report(a: &SuiteArgs, rows: &[Row], started: f64, failures: &[String]) 
         c
     })
     .unwrap_or_default();
-    let git = |args: &str| {
-        tools::output({
-            let mut c = std::process::Command::new("sh");
-            c.arg("-c").arg(format!("git {args} 2>/dev/null"));
-            c
-        })
-        .unwrap_or_default()
-    };
-    let dirty = git("status --porcelain -- crates Cargo.lock")
-        .lines()
-        .count();
-    let code = format!(
-        "commit {}{}",
-        git("rev-parse --short HEAD").trim(),
-        if dirty > 0 {
-            format!(
-                " plus {dirty} uncommitted changed files under crates/ (the build measured the working tree)"
-            )
-        } else {
-            String::new()
-        }
-    );
     let mut md = String::new();
     md.push_str("# Kehu benchmark results (latest run)\n\n");
     md.push_str(&format!(
