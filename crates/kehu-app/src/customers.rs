@@ -44,6 +44,19 @@ pub struct Sensitive {
     pub address: Option<String>,
 }
 
+impl Sensitive {
+    /// The sealed part of a checked customer, in its stored (normalised) form.
+    pub fn of(c: &Customer) -> Sensitive {
+        Sensitive {
+            phones: c.phones.iter().map(|p| p.e164().to_string()).collect(),
+            emails: c.emails.iter().map(|e| e.as_str().to_string()).collect(),
+            id_number: c.id_number.as_ref().map(|i| i.as_str().to_string()),
+            birthday: c.birthday.map(format_date),
+            address: c.address.clone(),
+        }
+    }
+}
+
 /// The AAD binds a ciphertext to its row: copied into another row, it fails to open.
 pub fn customer_aad(tenant_id: &str, id: &str) -> Vec<u8> {
     format!("customer/{tenant_id}/{id}").into_bytes()
@@ -324,7 +337,7 @@ fn apply_body(
     Ok(())
 }
 
-fn lookups(keys: &TenantKeys, c: &Customer) -> Vec<Lookup> {
+pub(crate) fn lookups(keys: &TenantKeys, c: &Customer) -> Vec<Lookup> {
     let mut out = Vec::new();
     for p in &c.phones {
         out.push(Lookup {
@@ -353,7 +366,7 @@ fn lookups(keys: &TenantKeys, c: &Customer) -> Vec<Lookup> {
     out
 }
 
-fn contact_lookups(keys: &TenantKeys, s: &Sensitive) -> Vec<Lookup> {
+pub(crate) fn contact_lookups(keys: &TenantKeys, s: &Sensitive) -> Vec<Lookup> {
     let mut out = Vec::new();
     for p in &s.phones {
         out.push(Lookup {
@@ -560,13 +573,7 @@ impl App {
         let keys = self.tenant_keys(&actor.tenant_id).await?;
         let id = new_id();
         let stored = normalised_input(&c);
-        let sens = Sensitive {
-            phones: stored.phones.clone(),
-            emails: stored.emails.clone(),
-            id_number: stored.id_number.clone(),
-            birthday: stored.birthday.clone(),
-            address: stored.address.clone(),
-        };
+        let sens = Sensitive::of(&c);
         let mut row = CustomerRow {
             rid: 0,
             tenant_id: actor.tenant_id.clone(),
@@ -787,13 +794,7 @@ impl App {
         if changes.is_empty() {
             return Ok(customer_view(actor, &row, &s));
         }
-        let sens = Sensitive {
-            phones: stored.phones.clone(),
-            emails: stored.emails.clone(),
-            id_number: stored.id_number.clone(),
-            birthday: stored.birthday.clone(),
-            address: stored.address.clone(),
-        };
+        let sens = Sensitive::of(&c);
         let mut new = row.clone();
         new.name = stored.name.clone();
         new.owner_id = owner.clone();

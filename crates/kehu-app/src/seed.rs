@@ -10,12 +10,15 @@ use kehu_domain::customer::{CustomerInput, validate_customer};
 use kehu_domain::validate::{Phone, format_date};
 use kehu_seed::{GenConfig, GenCustomer, Kind as GenKind};
 use kehu_store::customers::{
-    self as cs, BulkCustomer, ContactRow, CustomerRow, Lookup, OrderLineRow, OrderRow,
+    self as cs, BulkCustomer, ContactRow, CustomerRow, OrderLineRow, OrderRow,
 };
 use kehu_store::org;
 use serde_json::json;
 
-use crate::customers::{Sensitive, contact_aad, customer_aad, seal, search_terms};
+use crate::customers::{
+    Sensitive, contact_aad, contact_lookups, customer_aad, lookups as customer_lookups, seal,
+    search_terms,
+};
 use crate::views::{DepartmentBody, UserCreate};
 use crate::{Actor, App, AppError, AuditEvent, Result, new_id, today};
 
@@ -161,37 +164,8 @@ fn prepare(
     let id = new_id();
     let created_at = day_ms(g.created_on, 9 + (g.index % 9) as u8);
     let owner = owners.get(g.owner % owners.len().max(1)).cloned();
-    let sens = Sensitive {
-        phones: c.phones.iter().map(|p| p.e164().to_string()).collect(),
-        emails: c.emails.iter().map(|e| e.as_str().to_string()).collect(),
-        id_number: c.id_number.as_ref().map(|i| i.as_str().to_string()),
-        birthday: c.birthday.map(format_date),
-        address: c.address.clone(),
-    };
-    let mut lookups: Vec<Lookup> = sens
-        .phones
-        .iter()
-        .map(|p| Lookup {
-            kind: "phone",
-            digest: keys.blind_index("phone", p),
-        })
-        .collect();
-    lookups.extend(c.emails.iter().map(|e| Lookup {
-        kind: "email",
-        digest: keys.blind_index("email", &e.lookup_key()),
-    }));
-    if let Some(i) = &c.id_number {
-        lookups.push(Lookup {
-            kind: "id",
-            digest: keys.blind_index("id", i.as_str()),
-        });
-    }
-    if let Some(u) = &c.uscc {
-        lookups.push(Lookup {
-            kind: "uscc",
-            digest: keys.blind_index("uscc", u.as_str()),
-        });
-    }
+    let sens = Sensitive::of(&c);
+    let lookups = customer_lookups(keys, &c);
     let mut contacts = Vec::new();
     for k in &g.contacts {
         let kid = new_id();
@@ -205,17 +179,7 @@ fn prepare(
             emails: k.email.iter().cloned().collect(),
             ..Default::default()
         };
-        let mut kl: Vec<Lookup> = phones
-            .iter()
-            .map(|p| Lookup {
-                kind: "phone",
-                digest: keys.blind_index("phone", p),
-            })
-            .collect();
-        kl.extend(ks.emails.iter().map(|e| Lookup {
-            kind: "email",
-            digest: keys.blind_index("email", &e.to_lowercase()),
-        }));
+        let kl = contact_lookups(keys, &ks);
         contacts.push((
             ContactRow {
                 tenant_id: tenant_id.to_string(),

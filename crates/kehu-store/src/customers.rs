@@ -26,6 +26,18 @@ pub enum Access {
     Write,
 }
 
+/// `c.owner_id IN (users of department `dept` and its sub-departments)`:
+/// the department's materialised path is a prefix of theirs.
+fn push_owner_in_department_tree(q: &mut Sql, tenant_id: &str, dept: &str) {
+    q.push("c.owner_id IN (SELECT u.id FROM users u JOIN departments d ON d.tenant_id = u.tenant_id AND d.id = u.department_id WHERE u.tenant_id = ")
+        .bind(tenant_id)
+        .push(" AND d.path LIKE (SELECT p.path FROM departments p WHERE p.tenant_id = ")
+        .bind(tenant_id)
+        .push(" AND p.id = ")
+        .bind(dept)
+        .push(") || '%')");
+}
+
 /// Appends the owner part of a non-`All` scope for customers aliased `c`:
 /// an expression that is true when the viewer's scope covers `c.owner_id`.
 fn push_owner_clause(q: &mut Sql, v: &Viewer) {
@@ -58,13 +70,8 @@ fn push_owner_clause(q: &mut Sql, v: &Viewer) {
         DataScope::DepartmentAndBelow => {
             q.push("(c.owner_id = ").bind(&v.user_id);
             if let Some(d) = &v.department_id {
-                q.push(" OR c.owner_id IN (SELECT u.id FROM users u JOIN departments d ON d.tenant_id = u.tenant_id AND d.id = u.department_id WHERE u.tenant_id = ")
-                    .bind(&v.tenant_id)
-                    .push(" AND d.path LIKE (SELECT p.path FROM departments p WHERE p.tenant_id = ")
-                    .bind(&v.tenant_id)
-                    .push(" AND p.id = ")
-                    .bind(d)
-                    .push(") || '%')");
+                q.push(" OR ");
+                push_owner_in_department_tree(q, &v.tenant_id, d);
             }
             q.push(")");
         }
@@ -450,13 +457,8 @@ fn push_filters(
         q.push(" AND c.owner_id = ").bind(o);
     }
     if let Some(d) = &f.department_id {
-        q.push(" AND c.owner_id IN (SELECT u.id FROM users u JOIN departments d ON d.tenant_id = u.tenant_id AND d.id = u.department_id WHERE u.tenant_id = ")
-            .bind(&v.tenant_id)
-            .push(" AND d.path LIKE (SELECT p.path FROM departments p WHERE p.tenant_id = ")
-            .bind(&v.tenant_id)
-            .push(" AND p.id = ")
-            .bind(d)
-            .push(") || '%')");
+        q.push(" AND ");
+        push_owner_in_department_tree(q, &v.tenant_id, d);
     }
     if let Some(k) = &f.kind {
         q.push(" AND c.kind = ").bind(k);
@@ -1182,7 +1184,7 @@ pub async fn bulk_insert_customers(tx: &mut Tx, items: Vec<BulkCustomer>) -> Res
     }
     let ids: Vec<String> = terms.iter().map(|(id, _)| id.clone()).collect();
     let mut rids = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(5000) {
+    for chunk in ids.chunks(if tx.is_pg() { 5000 } else { 500 }) {
         let mut q = Sql::new("SELECT rid, id FROM customers WHERE id IN (");
         q.bind_list(chunk.iter()).push(")");
         for r in tx.all::<Rid>(q).await? {
