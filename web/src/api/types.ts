@@ -1,0 +1,101 @@
+// Short names for the generated OpenAPI types (src/api/schema.d.ts, `npm run gen:api`).
+import type { components } from './schema'
+
+type S = components['schemas']
+
+export type MeView = S['MeView']
+export type UserView = S['UserView']
+export type LoginResponse = S['LoginResponse']
+export type CustomerView = S['CustomerView']
+export type CustomerPage = S['CustomerPage']
+export type ContactView = S['ContactView']
+export type OrderView = S['OrderView']
+export type OrderPage = S['OrderPage']
+export type TimelineEntry = S['TimelineEntry']
+export type TimelinePage = S['TimelinePage']
+export type TeamMemberView = S['TeamMemberView']
+export type DepartmentView = S['DepartmentView']
+export type RoleView = S['RoleView']
+export type CustomFieldView = S['CustomFieldView']
+export type CodeSettingsView = S['CodeSettingsView']
+export type AuditView = S['AuditView']
+export type AuditPage = S['AuditPage']
+export type AuditVerifyView = S['AuditVerifyView']
+export type RevealView = S['RevealView']
+
+// Saved views and bulk actions: the server adds them to the OpenAPI document
+// in this release; until `npm run gen:api` picks them up they are declared here
+// from the contract (kehu_app::views::SavedView, BulkResult, BulkFailure).
+export interface SavedView {
+  id: string
+  name: string
+  kind: string
+  config: Record<string, unknown>
+  version: number
+  created_at: string
+  updated_at: string
+}
+export interface BulkFailure {
+  id: string
+  status: number
+  code: string
+  message: string
+}
+export interface BulkResult {
+  updated: number
+  failed: BulkFailure[]
+}
+
+export type FieldAccess = 'hidden' | 'read' | 'edit'
+
+/** The customer fields field permissions apply to (kehu_domain::access::CUSTOMER_FIELDS). */
+export const CUSTOMER_FIELDS = [
+  'name',
+  'phones',
+  'emails',
+  'province',
+  'city',
+  'district',
+  'address',
+  'industry',
+  'occupation',
+  'employer',
+  'source',
+  'owner_id',
+  'birthday',
+  'unified_social_credit_code',
+  'id_number',
+  'notes',
+  'custom_fields',
+] as const
+export type CustomerField = (typeof CUSTOMER_FIELDS)[number]
+
+/** Encrypted at rest and masked unless revealed. */
+export const SENSITIVE_FIELDS = ['phones', 'emails', 'id_number', 'birthday', 'address'] as const
+
+export const PERMISSIONS = [
+  'customer.read',
+  'customer.create',
+  'customer.update',
+  'customer.delete',
+  'customer.assign',
+  'customer.reveal',
+  'order.write',
+  'user.admin',
+  'department.admin',
+  'role.admin',
+  'settings.admin',
+  'audit.read',
+  'token.create',
+  'metrics.read',
+] as const
+
+export const DATA_SCOPES = [
+  'own',
+  'own_and_subordinates',
+  'department',
+  'department_and_below',
+  'all',
+] as const
+
+export const CUSTOM_FIELD_TYPES = ['text', 'number', 'date', 'bool', 'select', 'multi_select'] as const

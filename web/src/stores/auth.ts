@@ -1,0 +1,129 @@
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import { ApiError, http } from '@/api/http'
+import type { FieldAccess, LoginResponse, MeView, UserView } from '@/api/types'
+import { currentLocale, normalizeLocale, setLocale, type Locale } from '@/i18n'
+
+const CSRF_KEY = 'kehu.csrf'
+
+function readCsrf(): string | null {
+  try {
+    return sessionStorage.getItem(CSRF_KEY)
+  } catch {
+    return null
+  }
+}
+
+function writeCsrf(token: string | null): void {
+  try {
+    if (token) sessionStorage.setItem(CSRF_KEY, token)
+    else sessionStorage.removeItem(CSRF_KEY)
+  } catch {
+    // ignore
+  }
+}
+
+export const useAuthStore = defineStore('auth', () => {
+  const me = ref<MeView | null>(null)
+  const csrf = ref<string | null>(readCsrf())
+  const ready = ref(false)
+
+  const user = computed<UserView | null>(() => me.value?.user ?? null)
+  const permissions = computed(() => new Set(me.value?.permissions ?? []))
+  const signedIn = computed(() => me.value !== null && csrf.value !== null)
+
+  function can(p: string): boolean {
+    return permissions.value.has(p)
+  }
+
+  function canAny(ps: string[]): boolean {
+    return ps.some((p) => permissions.value.has(p))
+  }
+
+  /** `hidden` | `read` | `edit` for a customer field. */
+  function fieldAccess(field: string): FieldAccess {
+    const f = (me.value?.fields ?? {}) as Record<string, unknown>
+    const v = f[field]
+    if (v === 'hidden' || v === 'read' || v === 'edit') return v
+    return can('customer.update') || can('customer.create') ? 'edit' : 'read'
+  }
+
+  async function loadMe(): Promise<MeView> {
+    const r = await http.get<MeView>('/auth/me')
+    me.value = r.data
+    return r.data
+  }
+
+  /** On start: restore the session of this tab, if any. */
+  async function bootstrap(): Promise<void> {
+    if (ready.value) return
+    try {
+      // Without this tab's CSRF token the session cannot write; sign in again.
+      if (csrf.value) {
+        const m = await loadMe()
+        setLocale(normalizeLocale(m.user.locale))
+      }
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 401) throw e
+      clear()
+    } finally {
+      ready.value = true
+    }
+  }
+
+  async function login(tenant: string, login: string, password: string): Promise<void> {
+    const r = await http.post<LoginResponse>('/auth/login', { tenant, login, password })
+    csrf.value = r.data.csrf_token
+    writeCsrf(r.data.csrf_token)
+    await loadMe()
+    // The user's stored language wins.
+    setLocale(normalizeLocale(r.data.user.locale))
+    ready.value = true
+  }
+
+  async function logout(): Promise<void> {
+    try {
+      await http.post('/auth/logout')
+    } catch {
+      // the session may already be gone; sign out locally regardless
+    }
+    clear()
+  }
+
+  function clear(): void {
+    me.value = null
+    csrf.value = null
+    writeCsrf(null)
+  }
+
+  /** Switch the UI language and remember it for this user. */
+  async function changeLocale(l: Locale): Promise<void> {
+    setLocale(l)
+    if (!me.value) return
+    const r = await http.patch<UserView>('/auth/me', { locale: l })
+    if (me.value) me.value.user = r.data
+  }
+
+  async function changePassword(current: string, next: string): Promise<void> {
+    await http.post('/auth/password', { current_password: current, new_password: next })
+  }
+
+  return {
+    me,
+    csrf,
+    ready,
+    user,
+    signedIn,
+    can,
+    canAny,
+    fieldAccess,
+    loadMe,
+    bootstrap,
+    login,
+    logout,
+    clear,
+    changeLocale,
+    changePassword,
+    currentLocale,
+  }
+})

@@ -1,0 +1,210 @@
+// State of the customer list, kept while the user opens a customer and comes back.
+import { defineStore } from 'pinia'
+import { computed, reactive, ref } from 'vue'
+import { http } from '@/api/http'
+import type { CustomerPage, CustomerView } from '@/api/types'
+
+export const LIST_COLUMNS = [
+  { key: 'code', sort: 'code', width: 150 },
+  { key: 'name', sort: 'name', minWidth: 180 },
+  { key: 'kind', width: 90 },
+  { key: 'phones', width: 150 },
+  { key: 'region', minWidth: 170 },
+  { key: 'industry', width: 130 },
+  { key: 'source', width: 110 },
+  { key: 'owner', width: 110 },
+  { key: 'created_at', sort: 'created_at', width: 150 },
+  { key: 'updated_at', sort: 'updated_at', width: 150 },
+] as const
+export type ColumnKey = (typeof LIST_COLUMNS)[number]['key']
+export const DEFAULT_COLUMNS: ColumnKey[] = ['code', 'name', 'kind', 'phones', 'region', 'owner', 'created_at']
+export type SortKey = 'created_at' | 'updated_at' | 'name' | 'code'
+
+export interface ListFilters {
+  owner_id: string
+  department_id: string
+  kind: string
+  province: string
+  created: [string, string] | null
+  updated: [string, string] | null
+}
+
+/** What a saved view stores (the server keeps it as opaque JSON). */
+export interface ListConfig {
+  q: string
+  filters: ListFilters
+  sort: SortKey
+  desc: boolean
+  columns: ColumnKey[]
+}
+
+export const PAGE_SIZE = 50
+
+export function emptyFilters(): ListFilters {
+  return { owner_id: '', department_id: '', kind: '', province: '', created: null, updated: null }
+}
+
+/** `YYYY-MM-DD` + 1 day (the API's `*_to` bounds are exclusive). */
+export function nextDay(d: string): string {
+  const [y, m, day] = d.split('-').map(Number)
+  const t = new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, (day ?? 1) + 1))
+  return t.toISOString().slice(0, 10)
+}
+
+/** The query string for one page of the list. */
+export function listQuery(c: Omit<ListConfig, 'columns'>, cursor?: string | null) {
+  const f = c.filters
+  return {
+    q: c.q.trim() || undefined,
+    owner_id: f.owner_id || undefined,
+    department_id: f.department_id || undefined,
+    kind: f.kind || undefined,
+    province: f.province || undefined,
+    created_from: f.created?.[0],
+    created_to: f.created ? nextDay(f.created[1]) : undefined,
+    updated_from: f.updated?.[0],
+    updated_to: f.updated ? nextDay(f.updated[1]) : undefined,
+    sort: (c.desc ? '-' : '') + c.sort,
+    cursor: cursor ?? undefined,
+    limit: PAGE_SIZE,
+  }
+}
+
+const KNOWN = new Set<string>(LIST_COLUMNS.map((c) => c.key))
+
+/** Accepts a saved view's config defensively (it may come from an older version). */
+export function sanitizeConfig(raw: unknown): ListConfig {
+  const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>
+  const f = (o.filters && typeof o.filters === 'object' ? o.filters : {}) as Record<string, unknown>
+  const str = (v: unknown) => (typeof v === 'string' ? v : '')
+  const range = (v: unknown): [string, string] | null =>
+    Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(x))
+      ? [v[0] as string, v[1] as string]
+      : null
+  const sorts: SortKey[] = ['created_at', 'updated_at', 'name', 'code']
+  const cols = Array.isArray(o.columns)
+    ? (o.columns.filter((c) => typeof c === 'string' && KNOWN.has(c)) as ColumnKey[])
+    : []
+  return {
+    q: str(o.q),
+    filters: {
+      owner_id: str(f.owner_id),
+      department_id: str(f.department_id),
+      kind: str(f.kind),
+      province: str(f.province),
+      created: range(f.created),
+      updated: range(f.updated),
+    },
+    sort: sorts.includes(o.sort as SortKey) ? (o.sort as SortKey) : 'created_at',
+    desc: typeof o.desc === 'boolean' ? o.desc : true,
+    columns: cols.length ? cols : [...DEFAULT_COLUMNS],
+  }
+}
+
+export const useCustomerListStore = defineStore('customerList', () => {
+  const q = ref('')
+  const filters = reactive<ListFilters>(emptyFilters())
+  const sort = ref<SortKey>('created_at')
+  const desc = ref(true)
+  const columns = ref<ColumnKey[]>([...DEFAULT_COLUMNS])
+  const items = ref<CustomerView[]>([])
+  const nextCursor = ref<string | null>(null)
+  const loading = ref(false)
+  const loadingMore = ref(false)
+  const loaded = ref(false)
+  const error = ref<unknown>(null)
+  const activeViewId = ref<string | null>(null)
+  let seq = 0
+  let controller: AbortController | null = null
+
+  const config = computed<ListConfig>(() => ({
+    q: q.value,
+    filters: { ...filters },
+    sort: sort.value,
+    desc: desc.value,
+    columns: [...columns.value],
+  }))
+
+  const filterCount = computed(
+    () =>
+      [filters.owner_id, filters.department_id, filters.kind, filters.province].filter(Boolean).length +
+      (filters.created ? 1 : 0) +
+      (filters.updated ? 1 : 0),
+  )
+
+  async function load(): Promise<void> {
+    const my = ++seq
+    controller?.abort()
+    controller = new AbortController()
+    loading.value = true
+    error.value = null
+    try {
+      const r = await http.get<CustomerPage>('/customers', listQuery(config.value), controller.signal)
+      if (my !== seq) return
+      items.value = r.data.items
+      nextCursor.value = r.data.next_cursor ?? null
+      loaded.value = true
+    } catch (e) {
+      if (my !== seq || (e instanceof DOMException && e.name === 'AbortError')) return
+      error.value = e
+      items.value = []
+      nextCursor.value = null
+    } finally {
+      if (my === seq) loading.value = false
+    }
+  }
+
+  async function loadMore(): Promise<void> {
+    if (!nextCursor.value || loadingMore.value) return
+    const my = seq
+    loadingMore.value = true
+    try {
+      const r = await http.get<CustomerPage>('/customers', listQuery(config.value, nextCursor.value))
+      if (my !== seq) return
+      const seen = new Set(items.value.map((c) => c.id))
+      items.value = [...items.value, ...r.data.items.filter((c) => !seen.has(c.id))]
+      nextCursor.value = r.data.next_cursor ?? null
+    } finally {
+      loadingMore.value = false
+    }
+  }
+
+  function apply(c: ListConfig): void {
+    q.value = c.q
+    Object.assign(filters, c.filters)
+    sort.value = c.sort
+    desc.value = c.desc
+    columns.value = [...c.columns]
+  }
+
+  function resetFilters(): void {
+    Object.assign(filters, emptyFilters())
+  }
+
+  function replaceItem(c: CustomerView): void {
+    const i = items.value.findIndex((x) => x.id === c.id)
+    if (i >= 0) items.value.splice(i, 1, c)
+  }
+
+  return {
+    q,
+    filters,
+    sort,
+    desc,
+    columns,
+    items,
+    nextCursor,
+    loading,
+    loadingMore,
+    loaded,
+    error,
+    activeViewId,
+    config,
+    filterCount,
+    load,
+    loadMore,
+    apply,
+    resetFilters,
+    replaceItem,
+  }
+})
