@@ -381,6 +381,7 @@ impl App {
                 .collect(),
             data_scope: actor.rules.data_scope.as_str().to_string(),
             fields: Value::Object(fields),
+            csrf_token: None,
         })
     }
 

@@ -10,6 +10,7 @@ pub mod auth;
 mod auth_cache;
 pub mod customers;
 pub mod org;
+pub mod saved_views;
 pub mod seed;
 pub mod views;
 
@@ -64,6 +65,7 @@ impl From<StoreError> for AppError {
                     "custom_field_key" => ("key", "unique.custom_field_key"),
                     "role" => ("key", "unique.role"),
                     "tenant" => ("tenant", "unique.tenant"),
+                    "view_name" => ("name", "unique.view_name"),
                     _ => ("", "problem.conflict"),
                 };
                 AppError::Conflict(FieldError::new(field, code))

@@ -273,6 +273,9 @@ pub struct MeView {
     /// Field → `hidden` | `read` | `edit`, for every customer field.
     #[schema(value_type = Object)]
     pub fields: serde_json::Value,
+    /// With a session cookie: the token to send as `X-CSRF-Token` (a reloaded page recovers it here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
@@ -437,4 +440,68 @@ pub struct NewToken {
     pub id: String,
     /// Shown once; send as `Authorization: Bearer <token>`.
     pub token: String,
+}
+
+/// A saved list view: a user's own named search, filters, sort and columns.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct SavedView {
+    pub id: String,
+    pub name: String,
+    /// The list it belongs to; `customers` for now.
+    pub kind: String,
+    /// The web app's settings for the list (opaque to the server).
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct SavedViewCreate {
+    /// At most 50 characters, unique among the user's views of this kind.
+    pub name: String,
+    /// `customers`.
+    pub kind: String,
+    /// A JSON object of at most 16 KB.
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+}
+
+/// Only the fields present change.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct SavedViewPatch {
+    pub name: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<serde_json::Value>,
+}
+
+/// One action applied to many customers; each customer succeeds or fails on its own.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct BulkRequest {
+    /// Customer ids, at most 500.
+    pub ids: Vec<String>,
+    /// `assign_owner` (needs `owner_id`) or `add_team` (needs `user_id` and `access`).
+    pub action: String,
+    pub owner_id: Option<String>,
+    pub user_id: Option<String>,
+    /// `read` or `write`.
+    pub access: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct BulkResult {
+    /// How many customers the action changed.
+    pub updated: i64,
+    pub failed: Vec<BulkFailure>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct BulkFailure {
+    pub id: String,
+    /// The HTTP status the single request would have had.
+    pub status: u16,
+    pub code: String,
+    /// In the request's language.
+    pub message: String,
 }

@@ -343,6 +343,16 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
         "This tenant slug is already taken.",
     ),
     (
+        "unique.view_name",
+        "你已有同名的视图",
+        "You already have a view with this name.",
+    ),
+    (
+        "view.config_invalid",
+        "{field}必须是不超过 {max} 字节的 JSON 对象",
+        "{field} must be a JSON object of at most {max} bytes.",
+    ),
+    (
         "user.disable_self",
         "不能停用自己的账号",
         "You cannot disable your own account.",
@@ -546,6 +556,11 @@ const FIELD_LABELS: &[(&str, &str, &str)] = &[
     ("label_en", "英文名称", "English label"),
     ("options", "选项", "Options"),
     ("contacts", "联系人", "Contacts"),
+    ("config", "视图设置", "View settings"),
+    ("ids", "所选客户", "Selected customers"),
+    ("action", "操作", "Action"),
+    ("user_id", "成员", "Member"),
+    ("access", "权限", "Access"),
 ];
 
 /// `phones[2]` → `phones`.

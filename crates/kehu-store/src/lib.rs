@@ -9,6 +9,7 @@ pub mod audit;
 pub mod customers;
 pub mod db;
 pub mod org;
+pub mod saved_views;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

@@ -46,6 +46,8 @@ pub struct Auth {
     pub actor: Actor,
     /// The session token when signed in by cookie (for logout).
     pub session: Option<String>,
+    /// The session's CSRF token, so a reloaded page can recover it from `/auth/me`.
+    pub csrf: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Auth {
@@ -70,6 +72,7 @@ impl FromRequestParts<AppState> for Auth {
             return Ok(Auth {
                 actor,
                 session: None,
+                csrf: None,
             });
         }
         let token = cookie_value(parts, SESSION_COOKIE).ok_or(ApiError::from(
@@ -90,6 +93,7 @@ impl FromRequestParts<AppState> for Auth {
         Ok(Auth {
             actor,
             session: Some(token),
+            csrf: Some(csrf),
         })
     }
 }
@@ -170,7 +174,9 @@ pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<Resp
 /// The signed-in user, with permissions, data scope and field permissions.
 #[utoipa::path(get, path = "/auth/me", tag = "auth", responses((status = 200, body = MeView), (status = 401, body = Problem, content_type = "application/problem+json")))]
 pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<MeView>> {
-    Ok(Json(state.app.me(&auth.actor).await?))
+    let mut me = state.app.me(&auth.actor).await?;
+    me.csrf_token = auth.csrf;
+    Ok(Json(me))
 }
 
 #[derive(Deserialize, ToSchema)]

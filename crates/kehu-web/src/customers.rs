@@ -249,3 +249,40 @@ pub async fn delete_team(
     s.app.remove_team_member(&auth.actor, &id, &uid).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Assign an owner to, or add a team member on, up to 500 customers at once.
+/// Each customer goes through the same checks as a single request and
+/// succeeds or fails alone; failures are listed with the reason.
+#[utoipa::path(post, path = "/customers/bulk", tag = "customers", request_body = BulkRequest,
+    responses((status = 200, body = BulkResult), (status = 422, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn bulk(
+    State(s): State<AppState>,
+    auth: Auth,
+    headers: axum::http::HeaderMap,
+    ApiJson(b): ApiJson<BulkRequest>,
+) -> ApiResult<Json<BulkResult>> {
+    let locale = crate::error::locale_of(&headers);
+    let (updated, failures) = s.app.bulk_customers(&auth.actor, &b).await?;
+    let failed = failures
+        .into_iter()
+        .map(|(id, e)| {
+            let spec = crate::error::ApiError::from(e).0;
+            let body = spec.render(locale);
+            let first = body["errors"].get(0);
+            let pick = |key: &str, fallback: &Value| {
+                first
+                    .and_then(|f| f[key].as_str())
+                    .or(fallback.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            BulkFailure {
+                id,
+                status: spec.status.as_u16(),
+                code: pick("code", &body["type"]),
+                message: pick("message", &body["detail"]),
+            }
+        })
+        .collect();
+    Ok(Json(BulkResult { updated, failed }))
+}

@@ -62,7 +62,7 @@ impl ProblemSpec {
         }
     }
 
-    fn render(&self, locale: Locale) -> Value {
+    pub(crate) fn render(&self, locale: Locale) -> Value {
         let errors: Vec<Value> = self
             .errors
             .iter()

@@ -10,6 +10,8 @@ pub mod admin;
 pub mod auth;
 pub mod customers;
 pub mod error;
+pub mod spa;
+pub mod views;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -18,7 +20,7 @@ use std::time::Instant;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use kehu_app::App;
@@ -69,7 +71,7 @@ pub struct AppState {
 #[openapi(
     info(title = "Kehu API", description = "Kehu (客户) customer management REST API. Errors are application/problem+json with per-field codes; messages follow Accept-Language (zh-CN default, en).", version = "1"),
     servers((url = "/api/v1")),
-    tags((name = "auth"), (name = "customers"), (name = "contacts"), (name = "orders"), (name = "admin")),
+    tags((name = "auth"), (name = "customers"), (name = "contacts"), (name = "orders"), (name = "admin"), (name = "views")),
     components(schemas(error::Problem, error::ProblemField)),
     modifiers(&Security),
     security(("session" = []), ("bearer" = []))
@@ -112,6 +114,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(customers::list, customers::create))
         .routes(routes!(customers::get, customers::patch, customers::delete))
         .routes(routes!(customers::reveal))
+        .routes(routes!(customers::bulk))
         .routes(routes!(customers::list_contacts, customers::create_contact))
         .routes(routes!(customers::patch_contact, customers::delete_contact))
         .routes(routes!(customers::list_orders, customers::create_order))
@@ -129,6 +132,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::get_code, admin::patch_code))
         .routes(routes!(admin::list_audit))
         .routes(routes!(admin::verify_audit))
+        .routes(routes!(views::list_views, views::create_view))
+        .routes(routes!(views::patch_view, views::delete_view))
         .split_for_parts()
 }
 
@@ -205,18 +210,6 @@ async fn metrics_endpoint(
     Ok(res)
 }
 
-/// Until the web app is built, `/` explains where the API is.
-async fn index(headers: axum::http::HeaderMap) -> Html<String> {
-    let locale = error::locale_of(&headers);
-    let m = |code: &str| kehu_domain::i18n::message(locale, code, &[]);
-    Html(format!(
-        "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\"><title>Kehu</title><h1>{}</h1><p>{}</p><p><a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a></p></html>",
-        locale.tag(),
-        m("ui.index.title"),
-        m("ui.index.body")
-    ))
-}
-
 async fn openapi_handler() -> Response {
     static DOC: OnceLock<String> = OnceLock::new();
     let body = DOC.get_or_init(openapi_json).clone();
@@ -242,19 +235,21 @@ pub fn router(app: Arc<App>, config: WebConfig) -> Router {
     let api = api.route("/openapi.json", get(openapi_handler));
     Router::new()
         .nest("/api/v1", api)
-        .route("/", get(index))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_endpoint))
+        .fallback(spa::serve)
         .with_state(state)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(error::localize))
         .layer(middleware::from_fn(track))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+            // Element Plus sets inline style attributes; scripts stay strictly same-origin.
+            HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .layer(tower_http::compression::CompressionLayer::new().gzip(true))
 }

@@ -9,3 +9,4 @@ mod customers;
 mod openapi;
 mod scope;
 mod security;
+mod workspace;

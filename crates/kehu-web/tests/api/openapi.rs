@@ -898,6 +898,105 @@ async fn every_documented_operation_matches_the_document(b: Backend) {
     want(a.delete(&tp, None).await, 204);
     want(a.delete(&tp, None).await, 404);
 
+    // ---- bulk actions ----
+    let b = want(
+        a.post(
+            "/customers/bulk",
+            json!({"ids": [co, NOBODY], "action": "add_team", "user_id": wang_id, "access": "read"}),
+        )
+        .await,
+        200,
+    );
+    assert_eq!(
+        (
+            b.body["updated"].as_i64(),
+            b.body["failed"][0]["status"].as_i64()
+        ),
+        (Some(1), Some(404)),
+        "{}",
+        b.text
+    );
+    want(
+        a.post("/customers/bulk", json!({"ids": [co], "action": "merge"}))
+            .await,
+        422,
+    );
+    want(
+        sales
+            .post(
+                "/customers/bulk",
+                json!({"ids": [co], "action": "add_team", "user_id": wang_id}),
+            )
+            .await,
+        403,
+    );
+    want(a.delete(&tp, None).await, 204);
+
+    // ---- saved views ----
+    let view = want(
+        sales
+            .post("/views", json!({"name": "本月新客户", "kind": "customers", "config": {"sort": "created_at"}}))
+            .await,
+        201,
+    );
+    want(
+        sales
+            .post(
+                "/views",
+                json!({"name": "本月新客户", "kind": "customers", "config": {}}),
+            )
+            .await,
+        409,
+    );
+    want(
+        sales
+            .post(
+                "/views",
+                json!({"name": "", "kind": "customers", "config": {}}),
+            )
+            .await,
+        422,
+    );
+    want(sales.get("/views?kind=customers").await, 200);
+    want(sales.get("/views?kind=nothing").await, 422);
+    let vp = format!("/views/{}", id(&view));
+    want(sales.patch(&vp, json!({"name": "新客户"}), None).await, 428);
+    want(
+        sales
+            .patch(&vp, json!({"name": "新客户"}), Some("\"5\""))
+            .await,
+        412,
+    );
+    want(
+        sales
+            .patch(&vp, json!({"name": "新客户"}), Some("\"1\""))
+            .await,
+        200,
+    );
+    want(
+        a.patch(&vp, json!({"name": "别人的"}), Some("\"2\"")).await,
+        404,
+    );
+    want(
+        sales
+            .post(
+                "/views",
+                json!({"name": "另一个", "kind": "customers", "config": {}}),
+            )
+            .await,
+        201,
+    );
+    want(
+        sales
+            .patch(&vp, json!({"name": "另一个"}), Some("\"2\""))
+            .await,
+        409,
+    );
+    want(sales.delete(&vp, None).await, 428);
+    want(sales.delete(&vp, Some("\"1\"")).await, 412);
+    want(sales.delete(&vp, Some("\"2\"")).await, 204);
+    want(sales.delete(&vp, Some("\"2\"")).await, 404);
+
     // ---- timeline ----
     let tl = format!("/customers/{co}/timeline");
     let t = want(a.get(&format!("{tl}?limit=3")).await, 200);
