@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import { ApiError, http } from '@/api/http'
+import { http } from '@/api/http'
 import type { FieldAccess, LoginResponse, MeView, UserView } from '@/api/types'
 import { currentLocale, normalizeLocale, setLocale, type Locale } from '@/i18n'
 
@@ -54,17 +54,27 @@ export const useAuthStore = defineStore('auth', () => {
     return r.data
   }
 
-  /** On start: restore the session of this tab, if any. */
+  /** On start: restore the session, if the cookie is still valid. */
   async function bootstrap(): Promise<void> {
     if (ready.value) return
     try {
-      // Without this tab's CSRF token the session cannot write; sign in again.
-      if (csrf.value) {
-        const m = await loadMe()
+      const m = await loadMe()
+      // Newer servers return the session's CSRF token here, so a new tab or a
+      // reload can write; older ones do not, and then this tab's copy is used.
+      const token = (m as MeView & { csrf_token?: string | null }).csrf_token
+      if (token) {
+        csrf.value = token
+        writeCsrf(token)
+      }
+      if (!csrf.value) {
+        // Signed in, but this tab cannot prove it for writes: sign in again.
+        me.value = null
+      } else {
         setLocale(normalizeLocale(m.user.locale))
       }
-    } catch (e) {
-      if (!(e instanceof ApiError) || e.status !== 401) throw e
+    } catch {
+      // 401 (no session) or the server is unreachable: show the login page,
+      // which reports any error on the next attempt.
       clear()
     } finally {
       ready.value = true

@@ -5,16 +5,16 @@ import { http } from '@/api/http'
 import type { CustomerPage, CustomerView } from '@/api/types'
 
 export const LIST_COLUMNS = [
-  { key: 'code', sort: 'code', width: 150 },
+  { key: 'code', sort: 'code', minWidth: 140 },
   { key: 'name', sort: 'name', minWidth: 180 },
-  { key: 'kind', width: 90 },
-  { key: 'phones', width: 150 },
+  { key: 'kind', minWidth: 70 },
+  { key: 'phones', minWidth: 130 },
   { key: 'region', minWidth: 170 },
-  { key: 'industry', width: 130 },
-  { key: 'source', width: 110 },
-  { key: 'owner', width: 110 },
-  { key: 'created_at', sort: 'created_at', width: 150 },
-  { key: 'updated_at', sort: 'updated_at', width: 150 },
+  { key: 'industry', minWidth: 100 },
+  { key: 'source', minWidth: 90 },
+  { key: 'owner', minWidth: 90 },
+  { key: 'created_at', sort: 'created_at', minWidth: 140 },
+  { key: 'updated_at', sort: 'updated_at', minWidth: 140 },
 ] as const
 export type ColumnKey = (typeof LIST_COLUMNS)[number]['key']
 export const DEFAULT_COLUMNS: ColumnKey[] = ['code', 'name', 'kind', 'phones', 'region', 'owner', 'created_at']

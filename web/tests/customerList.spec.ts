@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_COLUMNS, emptyFilters, listQuery, nextDay, sanitizeConfig } from '@/stores/customerList'
+
+describe('customer list query', () => {
+  it('makes the *_to bounds exclusive by adding a day', () => {
+    expect(nextDay('2026-01-31')).toBe('2026-02-01')
+    expect(nextDay('2024-02-28')).toBe('2024-02-29')
+    expect(nextDay('2026-12-31')).toBe('2027-01-01')
+  })
+
+  it('sends only set filters, the server sort and the cursor', () => {
+    const f = { ...emptyFilters(), kind: 'company', created: ['2026-01-01', '2026-01-31'] as [string, string] }
+    expect(listQuery({ q: ' zs ', filters: f, sort: 'name', desc: false }, 'abc')).toEqual({
+      q: 'zs',
+      owner_id: undefined,
+      department_id: undefined,
+      kind: 'company',
+      province: undefined,
+      created_from: '2026-01-01',
+      created_to: '2026-02-01',
+      updated_from: undefined,
+      updated_to: undefined,
+      sort: 'name',
+      cursor: 'abc',
+      limit: 50,
+    })
+    expect(listQuery({ q: '', filters: emptyFilters(), sort: 'created_at', desc: true }).sort).toBe('-created_at')
+  })
+
+  it('accepts saved view configs defensively', () => {
+    expect(sanitizeConfig(null)).toEqual({ q: '', filters: emptyFilters(), sort: 'created_at', desc: true, columns: DEFAULT_COLUMNS })
+    const c = sanitizeConfig({
+      q: '张',
+      filters: { province: '广东省', created: ['2026-01-01', 'nope'], updated: ['2026-01-01', '2026-02-01'] },
+      sort: 'DROP TABLE',
+      desc: false,
+      columns: ['name', 'bogus', 'code'],
+    })
+    expect(c.q).toBe('张')
+    expect(c.filters.province).toBe('广东省')
+    expect(c.filters.created).toBeNull()
+    expect(c.filters.updated).toEqual(['2026-01-01', '2026-02-01'])
+    expect(c.sort).toBe('created_at')
+    expect(c.desc).toBe(false)
+    expect(c.columns).toEqual(['name', 'code'])
+  })
+})
