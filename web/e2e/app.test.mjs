@@ -185,7 +185,6 @@ describe('Kehu web app', { timeout: 600_000 }, () => {
     await page.waitForURL(/\/customers\/[0-9a-f-]{36}$/)
     assert.equal(await page.locator('[data-testid=customer-name]').innerText(), '端到端测试客户')
     await page.locator('[data-testid=profile]').waitFor()
-    await shot(page, 'customer-detail')
   })
 
   test('edit with a stale version: the conflict dialog compares and offers reload', async () => {
@@ -206,6 +205,73 @@ describe('Kehu web app', { timeout: 600_000 }, () => {
     assert.equal(await page.locator('input[data-testid=field-name]').inputValue(), '端到端测试客户')
     const after = await admin.req('GET', `/customers/${id}`)
     assert.equal(after.data.name, '端到端测试客户', 'nothing was overwritten')
+  })
+
+  test('customer detail: profile, reveal with a reason, orders in yuan, timeline', async () => {
+    const list = (await admin.req('GET', '/customers?limit=30&kind=person')).data.items
+    let target = null
+    for (const c of list) {
+      const o = (await admin.req('GET', `/customers/${c.id}/orders?limit=1`)).data
+      if (o.order_count > 0 && c.phones?.length) {
+        target = { c, o }
+        break
+      }
+    }
+    assert.ok(target, 'a seeded person with orders and a phone')
+    await page.goto(`${kehu.base}/customers/${target.c.id}`)
+    await page.locator('[data-testid=profile]').waitFor()
+    assert.match(await page.locator('[data-field=phones]').innerText(), /\*/)
+    await shot(page, 'customer-detail')
+    await page.locator('[data-testid=reveal]').click()
+    await page.locator('input[data-testid=reveal-reason]').fill('客户来电核实身份')
+    await page.locator('[data-testid=reveal-submit]').click()
+    await page.waitForFunction(() => !document.querySelector('[data-field=phones]')?.textContent?.includes('*'))
+    assert.match(await page.locator('[data-field=phones]').innerText(), /^\+?\d/)
+    await page.getByRole('tab', { name: '订单' }).click()
+    await page.locator('[data-testid=orders-total]').waitFor()
+    const total = (target.o.total_fen / 100).toFixed(2)
+    assert.ok((await page.locator('[data-testid=orders-total]').innerText()).replace(/,/g, '').includes(`¥${total}`))
+    await page.getByRole('tab', { name: '动态' }).click()
+    await page.locator('[data-testid=timeline] .el-timeline-item').first().waitFor()
+  })
+
+  test('saved views: save the current search, switch away and back', async () => {
+    await page.goto(`${kehu.base}/customers`)
+    await rows().first().waitFor()
+    await page.locator('input[data-testid=customer-search]').fill('欧阳')
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=customer-table] tr.el-table__row').length < 20)
+    await page.locator('[data-testid=saved-views]').click()
+    await page.locator('[data-testid=view-save-as]').click()
+    const box = page.locator('.el-message-box')
+    await box.locator('input').fill('欧阳客户')
+    await box.locator('.el-button--primary').click()
+    await page.locator('.el-message', { hasText: '已保存' }).waitFor()
+    const views = (await fetch(`${kehu.api}/api/v1/views?kind=customers`, { headers: { cookie: admin.cookie } }).then((r) => r.json()))
+    assert.equal(views[0]?.name, '欧阳客户')
+    assert.equal(views[0]?.config?.q, '欧阳')
+    await page.locator('[data-testid=saved-views]').click()
+    await page.locator('.el-dropdown-menu__item', { hasText: '全部客户' }).click()
+    await page.waitForFunction(() => (document.querySelector('input[data-testid=customer-search]') instanceof HTMLInputElement) && document.querySelector('input[data-testid=customer-search]')?.value === '')
+    await page.locator('[data-testid=saved-views]').click()
+    await page.locator('.el-dropdown-menu__item', { hasText: '欧阳客户' }).click()
+    await page.waitForFunction(() => /** @type {HTMLInputElement | null} */ (document.querySelector('input[data-testid=customer-search]'))?.value === '欧阳')
+  })
+
+  test('bulk action: assign an owner to selected customers and see the result', async () => {
+    await page.goto(`${kehu.base}/customers`)
+    await rows().first().waitFor()
+    await page.locator('input[data-testid=customer-search]').fill('')
+    await rows().nth(1).waitFor()
+    await rows().nth(0).locator('.el-checkbox').click()
+    await rows().nth(1).locator('.el-checkbox').click()
+    await page.locator('[data-testid=bulk-bar]').waitFor()
+    await page.locator('[data-testid=bulk-bar] button', { hasText: '分配负责人' }).click()
+    await page.locator('[data-testid=bulk-user]').click()
+    await page.locator('.el-select-dropdown__item', { hasText: '李娜' }).click()
+    await page.locator('[data-testid=bulk-run]').click()
+    const result = page.locator('[data-testid=bulk-result]')
+    await result.waitFor()
+    assert.match(await result.innerText(), /已更新 2 个客户/)
   })
 
   test('switch to English and back', async () => {

@@ -4,7 +4,8 @@ import { configureApi } from '@/api/http'
 import LoginView from '@/views/LoginView.vue'
 import ConflictDialog from '@/components/ConflictDialog.vue'
 import ProfileTab from '@/views/customers/ProfileTab.vue'
-import type { CustomerView } from '@/api/types'
+import type { CustomerView, MeView } from '@/api/types'
+import { useAuthStore } from '@/stores/auth'
 import { flush, jsonResponse, plugins } from './helpers'
 
 afterEach(() => {
@@ -113,9 +114,18 @@ describe('ProfileTab', () => {
 
   it('leaves out fields the role may not see', async () => {
     const { global } = plugins('en')
+    const auth = useAuthStore()
+    auth.me = {
+      user: { id: 'u', login: 'm', display_name: 'M', role: 'marketing', locale: 'en', disabled: false, version: 1, created_at: '' },
+      tenant: 'demo',
+      permissions: ['customer.read'],
+      data_scope: 'all',
+      fields: { address: 'hidden', id_number: 'read' },
+    } as unknown as MeView
     const w = mount(ProfileTab, { global, props: { customer: c, revealed: {} } })
     await flush()
     expect(w.text()).not.toContain('Street address')
     expect(w.text()).toContain('ID card number')
+    expect(w.text()).toContain('Industry') // empty but visible: shown as a dash
   })
 })

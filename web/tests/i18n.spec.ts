@@ -16,15 +16,12 @@ function keys(t: Tree, prefix = ''): string[] {
   return Object.entries(t).flatMap(([k, v]) => (typeof v === 'string' ? [prefix + k] : keys(v, `${prefix}${k}.`)))
 }
 
+/** Resolves a key the way vue-i18n does: every dot is a level. */
 function lookup(t: Tree, key: string): string | undefined {
-  // keys like "permissions.customer.read" have dots inside the last segment
-  const parts = key.split('.')
   let node: string | Tree | undefined = t
-  for (let i = 0; i < parts.length; i++) {
+  for (const part of key.split('.')) {
     if (node === undefined || typeof node === 'string') return undefined
-    const rest = parts.slice(i).join('.')
-    if (typeof node[rest] === 'string') return node[rest] as string
-    node = node[parts[i] as string]
+    node = node[part]
   }
   return typeof node === 'string' ? node : undefined
 }

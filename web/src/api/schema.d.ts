@@ -194,6 +194,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/customers/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assign an owner to, or add a team member on, up to 500 customers at once.
+         *     Each customer goes through the same checks as a single request and
+         *     succeeds or fails alone; failures are listed with the reason.
+         */
+        post: operations["bulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customers/{id}": {
         parameters: {
             query?: never;
@@ -458,6 +479,41 @@ export interface paths {
         patch: operations["patch_user"];
         trace?: never;
     };
+    "/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's own saved views of one list, by name. */
+        get: operations["list_views"];
+        put?: never;
+        post: operations["create_view"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/views/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Needs `If-Match`. */
+        delete: operations["delete_view"];
+        options?: never;
+        head?: never;
+        /** Rename a view or replace its settings. Needs `If-Match`. */
+        patch: operations["patch_view"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -488,6 +544,36 @@ export interface components {
             object_type: string;
             /** Format: int64 */
             seq: number;
+        };
+        BulkFailure: {
+            code: string;
+            id: string;
+            /** @description In the request's language. */
+            message: string;
+            /**
+             * Format: int32
+             * @description The HTTP status the single request would have had.
+             */
+            status: number;
+        };
+        /** @description One action applied to many customers; each customer succeeds or fails on its own. */
+        BulkRequest: {
+            /** @description `read` or `write`. */
+            access?: string | null;
+            /** @description `assign_owner` (needs `owner_id`) or `add_team` (needs `user_id` and `access`). */
+            action: string;
+            /** @description Customer ids, at most 500. */
+            ids: string[];
+            owner_id?: string | null;
+            user_id?: string | null;
+        };
+        BulkResult: {
+            failed: components["schemas"]["BulkFailure"][];
+            /**
+             * Format: int64
+             * @description How many customers the action changed.
+             */
+            updated: number;
         };
         CodeSettingsBody: {
             pattern: string;
@@ -651,6 +737,8 @@ export interface components {
             locale: string;
         };
         MeView: {
+            /** @description With a session cookie: the token to send as `X-CSRF-Token` (a reloaded page recovers it here). */
+            csrf_token?: string | null;
             data_scope: string;
             /** @description Field → `hidden` | `read` | `edit`, for every customer field. */
             fields: Record<string, never>;
@@ -768,6 +856,32 @@ export interface components {
             permissions: string[];
             /** Format: int64 */
             version: number;
+        };
+        /** @description A saved list view: a user's own named search, filters, sort and columns. */
+        SavedView: {
+            /** @description The web app's settings for the list (opaque to the server). */
+            config: Record<string, never>;
+            created_at: string;
+            id: string;
+            /** @description The list it belongs to; `customers` for now. */
+            kind: string;
+            name: string;
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+        };
+        SavedViewCreate: {
+            /** @description A JSON object of at most 16 KB. */
+            config: Record<string, never>;
+            /** @description `customers`. */
+            kind: string;
+            /** @description At most 50 characters, unique among the user's views of this kind. */
+            name: string;
+        };
+        /** @description Only the fields present change. */
+        SavedViewPatch: {
+            config?: Record<string, never> | null;
+            name?: string | null;
         };
         TeamMemberBody: {
             access: string;
@@ -1373,6 +1487,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    bulk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
                 };
             };
             403: {
@@ -2430,6 +2583,181 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_views: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list the views belong to; `customers` (the default). */
+                kind: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"][];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SavedViewCreate"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_view: {
+        parameters: {
+            query?: never;
+            header: {
+                "If-Match": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patch_view: {
+        parameters: {
+            query?: never;
+            header: {
+                "If-Match": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SavedViewPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };

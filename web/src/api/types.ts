@@ -23,28 +23,9 @@ export type AuditPage = S['AuditPage']
 export type AuditVerifyView = S['AuditVerifyView']
 export type RevealView = S['RevealView']
 
-// Saved views and bulk actions: the server adds them to the OpenAPI document
-// in this release; until `npm run gen:api` picks them up they are declared here
-// from the contract (kehu_app::views::SavedView, BulkResult, BulkFailure).
-export interface SavedView {
-  id: string
-  name: string
-  kind: string
-  config: Record<string, unknown>
-  version: number
-  created_at: string
-  updated_at: string
-}
-export interface BulkFailure {
-  id: string
-  status: number
-  code: string
-  message: string
-}
-export interface BulkResult {
-  updated: number
-  failed: BulkFailure[]
-}
+export type SavedView = S['SavedView']
+export type BulkResult = S['BulkResult']
+export type BulkFailure = S['BulkFailure']
 
 export type FieldAccess = 'hidden' | 'read' | 'edit'
 

@@ -61,7 +61,7 @@ export const useAuthStore = defineStore('auth', () => {
       const m = await loadMe()
       // Newer servers return the session's CSRF token here, so a new tab or a
       // reload can write; older ones do not, and then this tab's copy is used.
-      const token = (m as MeView & { csrf_token?: string | null }).csrf_token
+      const token = m.csrf_token
       if (token) {
         csrf.value = token
         writeCsrf(token)
