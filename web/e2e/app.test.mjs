@@ -251,7 +251,7 @@ describe('Kehu web app', { timeout: 600_000 }, () => {
     assert.equal(views[0]?.config?.q, '欧阳')
     await page.locator('[data-testid=saved-views]').click()
     await page.locator('.el-dropdown-menu__item', { hasText: '全部客户' }).click()
-    await page.waitForFunction(() => (document.querySelector('input[data-testid=customer-search]') instanceof HTMLInputElement) && document.querySelector('input[data-testid=customer-search]')?.value === '')
+    await page.waitForFunction(() => /** @type {HTMLInputElement | null} */ (document.querySelector('input[data-testid=customer-search]'))?.value === '')
     await page.locator('[data-testid=saved-views]').click()
     await page.locator('.el-dropdown-menu__item', { hasText: '欧阳客户' }).click()
     await page.waitForFunction(() => /** @type {HTMLInputElement | null} */ (document.querySelector('input[data-testid=customer-search]'))?.value === '欧阳')

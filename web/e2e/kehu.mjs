@@ -1,7 +1,7 @@
 // Starts a real kehu (`kehu demo` on a fresh SQLite file and a free port),
 // waits for /healthz, and serves the web app: from the binary itself when it
 // embeds web/dist, otherwise from a small static server with an /api proxy.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -47,7 +47,6 @@ async function waitHealthy(url, ms) {
 export async function startKehu() {
   const bin = process.env.KEHU_BIN || resolve(web, '../target/debug/kehu')
   if (!existsSync(bin)) throw new Error(`kehu binary not found: ${bin} (set KEHU_BIN)`)
-  if (!existsSync(join(web, 'dist/index.html'))) throw new Error('web/dist missing: run `npm run build` first')
   const dir = mkdtempSync(join(tmpdir(), 'kehu-e2e-'))
   const port = await freePort()
   const api = `http://127.0.0.1:${port}`
@@ -80,6 +79,11 @@ export async function startKehu() {
   let server = null
   let base = api
   if (!embedded) {
+    if (!existsSync(join(web, 'dist/index.html'))) {
+      console.log('# web/dist missing: running npm run build')
+      const b = spawnSync('npm', ['run', 'build'], { cwd: web, stdio: 'inherit' })
+      if (b.status !== 0) throw new Error('npm run build failed')
+    }
     const sport = await freePort()
     server = createStaticServer({ root: join(web, 'dist'), api: new URL(api) })
     await new Promise((r) => server?.listen(sport, '127.0.0.1', () => r(undefined)))
