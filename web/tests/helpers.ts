@@ -13,7 +13,9 @@ export function plugins(locale: 'zh-CN' | 'en' = 'zh-CN') {
       { path: '/', name: 'home', component: { template: '<div />' } },
       { path: '/login', name: 'login', component: { template: '<div />' } },
       { path: '/customers', name: 'customers', component: { template: '<div />' } },
+      { path: '/customers/new', name: 'customer-new', component: { template: '<div />' } },
       { path: '/customers/:id', name: 'customer', component: { template: '<div />' } },
+      { path: '/customers/:id/edit', name: 'customer-edit', component: { template: '<div />' } },
     ],
   })
   return { pinia, router, global: { plugins: [pinia, router, i18n] } }
