@@ -19,6 +19,7 @@ export default defineConfig({
     include: ['tests/**/*.spec.ts'],
     setupFiles: ['tests/setup.ts'],
     restoreMocks: true,
+    testTimeout: 20_000,
     pool: 'threads',
     maxWorkers: 2,
   },

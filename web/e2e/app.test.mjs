@@ -231,6 +231,18 @@ describe('Kehu web app', { timeout: 600_000 }, () => {
     await page.locator('[data-testid=orders-total]').waitFor()
     const total = (target.o.total_fen / 100).toFixed(2)
     assert.ok((await page.locator('[data-testid=orders-total]').innerText()).replace(/,/g, '').includes(`¥${total}`))
+    // record an order of ¥12.34: the total grows by exactly 1234 分
+    await page.getByRole('button', { name: '录入订单' }).click()
+    const dlg = page.locator('.el-dialog', { hasText: '录入订单' })
+    await dlg.locator('input[placeholder=商品]').fill('测试商品')
+    await dlg.locator('input[placeholder="金额（元）"]').fill('12.34')
+    await dlg.locator('input[placeholder="金额（元）"]').press('Tab')
+    await dlg.locator('button[type=submit]').click()
+    const grown = ((target.o.total_fen + 1234) / 100).toFixed(2)
+    await page.waitForFunction(
+      (want) => document.querySelector('[data-testid=orders-total]')?.textContent?.replace(/,/g, '').includes(want),
+      `¥${grown}`,
+    )
     await page.getByRole('tab', { name: '动态' }).click()
     await page.locator('[data-testid=timeline] .el-timeline-item').first().waitFor()
   })

@@ -31,7 +31,11 @@ function visit(key) {
   if (seen.has(key)) return
   seen.add(key)
   const m = manifest[key]
-  if (!m) throw new Error(`not in manifest: ${key}`)
+  if (!m) {
+    // not a chunk of its own: bundled into the entry (or a chunk that imports it)
+    if (key === 'index.html') throw new Error('index.html is not in the manifest')
+    return
+  }
   files.add(m.file)
   for (const c of m.css ?? []) files.add(c)
   for (const i of m.imports ?? []) visit(i)

@@ -247,6 +247,9 @@ const en: Messages = {
     reenter: 'Phones and emails are shown masked ({phones}; {emails}). Saving a contact replaces all its phones and emails: enter them again; empty ones are removed.',
   },
   orders: {
+    add: 'Record order',
+    addLine: 'Add line',
+    amountYuan: 'Amount (yuan)',
     count: 'Orders',
     total: 'Total spent',
     average: 'Average order',

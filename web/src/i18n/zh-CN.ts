@@ -246,6 +246,9 @@ const zhCN = {
     reenter: '电话和邮箱以脱敏形式显示（{phones}；{emails}）。保存联系人会替换全部电话和邮箱：请重新填写，留空将被清除。',
   },
   orders: {
+    add: '录入订单',
+    addLine: '添加明细',
+    amountYuan: '金额（元）',
     count: '订单数',
     total: '累计金额',
     average: '平均客单价',

@@ -1,6 +1,10 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { useAuthStore } from '@/stores/auth'
 import { NAV_ITEMS } from './nav'
+// The shell and the customer list are the first screen after sign-in: they ship
+// with the entry chunk (no extra round trip); every other page is its own chunk.
+import AppLayout from '@/layouts/AppLayout.vue'
+import CustomerList from '@/views/customers/CustomerList.vue'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -22,13 +26,13 @@ export const routes: RouteRecordRaw[] = [
   },
   {
     path: '/',
-    component: () => import('@/layouts/AppLayout.vue'),
+    component: AppLayout,
     children: [
       { path: '', name: 'home', component: () => import('@/views/HomeRedirect.vue') },
       {
         path: 'customers',
         name: 'customers',
-        component: () => import('@/views/customers/CustomerList.vue'),
+        component: CustomerList,
         meta: { perm: 'customer.read', title: 'nav.customers' },
       },
       {

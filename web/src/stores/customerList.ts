@@ -181,6 +181,24 @@ export const useCustomerListStore = defineStore('customerList', () => {
     Object.assign(filters, emptyFilters())
   }
 
+  /** Forget everything (sign-out, or another user signs in). */
+  function reset(): void {
+    seq++
+    controller?.abort()
+    q.value = ''
+    Object.assign(filters, emptyFilters())
+    sort.value = 'created_at'
+    desc.value = true
+    columns.value = [...DEFAULT_COLUMNS]
+    items.value = []
+    nextCursor.value = null
+    loading.value = false
+    loadingMore.value = false
+    loaded.value = false
+    error.value = null
+    activeViewId.value = null
+  }
+
   function replaceItem(c: CustomerView): void {
     const i = items.value.findIndex((x) => x.id === c.id)
     if (i >= 0) items.value.splice(i, 1, c)
@@ -206,5 +224,6 @@ export const useCustomerListStore = defineStore('customerList', () => {
     apply,
     resetFilters,
     replaceItem,
+    reset,
   }
 })
