@@ -80,10 +80,11 @@ pub(crate) fn mobile<R: Rng + ?Sized>(rng: &mut R, seed: u64, index: usize, slot
     s
 }
 
-/// A landline "area-local", e.g. "0755-86013388". The local number starts with 2–8 as
-/// the numbering plan requires; the whole local number is a bijection of (index, slot)
-/// over the 7 × 10^(len−1) valid numbers, so two customers of one city never share a
-/// landline below 3.5 M customers.
+/// A landline "area-local", e.g. "0755-66013388". The local number starts with 2–7:
+/// the plan allows 8 too, but 8-digit numbers from 800 (010-800…, 021-800…) are not
+/// fixed lines and fail validation, so 8 is left out. The whole local number is a
+/// bijection of (index, slot) over the 6 × 10^(len−1) numbers, so two customers of one
+/// city never share a landline below 3 M customers.
 pub(crate) fn landline(
     seed: u64,
     area_code: &str,
@@ -93,7 +94,7 @@ pub(crate) fn landline(
 ) -> String {
     let rest = u32::from(local_len) - 1;
     let tail = 10u64.pow(rest);
-    let n = 7 * tail;
+    let n = 6 * tail;
     let m = (n as f64).sqrt().ceil() as u64;
     let v = permute((index as u64 * 2 + slot) % n, n, m, seed ^ keys::LANDLINE);
     let mut s = String::with_capacity(area_code.len() + 1 + usize::from(local_len));
