@@ -1,6 +1,6 @@
 // State of the customer list, kept while the user opens a customer and comes back.
 import { defineStore } from 'pinia'
-import { computed, reactive, ref } from 'vue'
+import { computed, reactive, ref, watch } from 'vue'
 import { http } from '@/api/http'
 import type { CustomerPage, CustomerView } from '@/api/types'
 
@@ -101,12 +101,31 @@ export function sanitizeConfig(raw: unknown): ListConfig {
   }
 }
 
+const COLUMNS_KEY = 'kehu.customerColumns'
+
+function savedColumns(): ColumnKey[] {
+  try {
+    const raw = localStorage.getItem(COLUMNS_KEY)
+    return raw ? sanitizeConfig({ columns: JSON.parse(raw) }).columns : [...DEFAULT_COLUMNS]
+  } catch {
+    return [...DEFAULT_COLUMNS]
+  }
+}
+
 export const useCustomerListStore = defineStore('customerList', () => {
   const q = ref('')
   const filters = reactive<ListFilters>(emptyFilters())
   const sort = ref<SortKey>('created_at')
   const desc = ref(true)
-  const columns = ref<ColumnKey[]>([...DEFAULT_COLUMNS])
+  const columns = ref<ColumnKey[]>(savedColumns())
+  // the column choice is remembered on this device
+  watch(columns, (c) => {
+    try {
+      localStorage.setItem(COLUMNS_KEY, JSON.stringify(c))
+    } catch {
+      // storage unavailable: the choice lasts for this page only
+    }
+  })
   const items = ref<CustomerView[]>([])
   const nextCursor = ref<string | null>(null)
   const loading = ref(false)
@@ -189,7 +208,6 @@ export const useCustomerListStore = defineStore('customerList', () => {
     Object.assign(filters, emptyFilters())
     sort.value = 'created_at'
     desc.value = true
-    columns.value = [...DEFAULT_COLUMNS]
     items.value = []
     nextCursor.value = null
     loading.value = false
