@@ -11,7 +11,9 @@ import { chromium } from 'playwright-core'
 import { ApiClient, startKehu } from './kehu.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const SHOTS = process.env.KEHU_SCREENSHOTS ?? resolve(here, '../../docs/screenshots')
+// `npm run screenshots` writes them to docs/screenshots/ (committed); a plain
+// e2e run keeps them out of the work tree.
+const SHOTS = process.env.KEHU_SCREENSHOTS ? resolve(process.env.KEHU_SCREENSHOTS) : resolve(here, '.tmp/screenshots')
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium'
 const ARGS = [
   '--headless',
