@@ -23,14 +23,15 @@ fn main() {
         "tsconfig.json",
         "tsconfig.app.json",
         "tsconfig.node.json",
+        "scripts",
     ] {
         let p = web.join(input);
         if p.exists() {
             println!("cargo:rerun-if-changed={}", p.display());
         }
     }
-    // A deleted or hand-edited bundle is rebuilt too.
-    println!("cargo:rerun-if-changed={}", web.join("dist").display());
+    // Not `dist` itself: this script writes it, so watching it would rebuild
+    // on every cargo run. After deleting `web/dist`, touch a source file.
     if std::env::var("KEHU_SKIP_WEB_BUILD").is_ok_and(|v| v == "1") {
         return;
     }

@@ -989,29 +989,19 @@ impl App {
         actor: &Actor,
         customer_id: &str,
         contact_id: Option<(&str, i64)>,
-        body: &ContactBody,
+        body: &ContactPatch,
     ) -> Result<ContactView> {
         actor.require(Permission::CustomerUpdate)?;
         let (row, _, keys) = self.load(actor, customer_id, Access::Write).await?;
         if row.kind != Kind::Company.as_str() {
             return Err(FieldError::new("customer_id", "contact.company_only").into());
         }
-        let k = validate_contact(&ContactInput {
-            name: body.name.clone(),
-            title: body.title.clone(),
-            phones: body.phones.clone(),
-            emails: body.emails.clone(),
-            is_primary: body.is_primary,
-        })?;
         let now = self.now();
-        let sens = Sensitive {
-            phones: k.phones.iter().map(|p| p.e164().to_string()).collect(),
-            emails: k.emails.iter().map(|e| e.as_str().to_string()).collect(),
-            ..Default::default()
-        };
         let mut tx = self.store.begin().await?;
         let existing = cs::contacts(&mut tx.conn(), &actor.tenant_id, customer_id).await?;
-        let (id, version, created_at, action) = match contact_id {
+        // An edit starts from what is stored: a field the request leaves out
+        // keeps its value (a missing `phones` must not erase the numbers).
+        let (id, version, created_at, action, mut input) = match contact_id {
             Some((cid, v)) => {
                 let old = existing
                     .iter()
@@ -1020,9 +1010,50 @@ impl App {
                 if old.version != v {
                     return Err(AppError::VersionMismatch);
                 }
-                (cid.to_string(), v, old.created_at, "contact.update")
+                let s = open(&keys, &contact_aad(&actor.tenant_id, cid), &old.sealed)?;
+                let input = ContactInput {
+                    name: old.name.clone(),
+                    title: old.title.clone(),
+                    phones: s.phones,
+                    emails: s.emails,
+                    is_primary: old.is_primary != 0,
+                };
+                (cid.to_string(), v, old.created_at, "contact.update", input)
             }
-            None => (new_id(), 1, now, "contact.create"),
+            None => (
+                new_id(),
+                1,
+                now,
+                "contact.create",
+                ContactInput {
+                    name: String::new(),
+                    title: None,
+                    phones: Vec::new(),
+                    emails: Vec::new(),
+                    is_primary: false,
+                },
+            ),
+        };
+        if let Some(n) = &body.name {
+            input.name = n.clone();
+        }
+        if let Some(t) = &body.title {
+            input.title = t.clone();
+        }
+        if let Some(p) = &body.phones {
+            input.phones = p.clone();
+        }
+        if let Some(e) = &body.emails {
+            input.emails = e.clone();
+        }
+        if let Some(p) = body.is_primary {
+            input.is_primary = p;
+        }
+        let k = validate_contact(&input)?;
+        let sens = Sensitive {
+            phones: k.phones.iter().map(|p| p.e164().to_string()).collect(),
+            emails: k.emails.iter().map(|e| e.as_str().to_string()).collect(),
+            ..Default::default()
         };
         // The first contact of a company is its primary contact.
         let others_primary = existing.iter().any(|c| c.id != id && c.is_primary != 0);

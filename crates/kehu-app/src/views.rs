@@ -71,7 +71,7 @@ pub struct CustomerView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = HashMap<String, serde_json::Value>)]
     pub custom_fields: Option<serde_json::Value>,
     /// Fields shown masked; `POST /customers/{id}/reveal` returns them in clear.
     pub masked: Vec<String>,
@@ -110,7 +110,7 @@ pub struct CustomerBody {
     pub id_number: Option<String>,
     pub notes: Option<String>,
     /// Custom field key → value; on PATCH only the keys present change, `null` clears.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<HashMap<String, serde_json::Value>>)]
     pub custom_fields: Option<serde_json::Value>,
 }
 
@@ -172,6 +172,31 @@ pub struct ContactBody {
     pub is_primary: bool,
 }
 
+/// A contact edit: only the fields present change (`title: null` clears it).
+/// Phones and emails, when present, replace the whole list.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+pub struct ContactPatch {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    pub phones: Option<Vec<String>>,
+    pub emails: Option<Vec<String>>,
+    pub is_primary: Option<bool>,
+}
+
+impl From<&ContactBody> for ContactPatch {
+    fn from(b: &ContactBody) -> Self {
+        ContactPatch {
+            name: Some(b.name.clone()),
+            title: Some(b.title.clone()),
+            phones: Some(b.phones.clone()),
+            emails: Some(b.emails.clone()),
+            is_primary: Some(b.is_primary),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct OrderLineView {
     pub product: String,
@@ -226,7 +251,7 @@ pub struct TimelineEntry {
     pub at: String,
     pub actor_id: Option<String>,
     /// For `updated`: `{"changes": [{"field", "from", "to"} | {"field", "redacted": true}]}`.
-    #[schema(value_type = Object)]
+    #[schema(value_type = HashMap<String, serde_json::Value>)]
     pub detail: serde_json::Value,
 }
 
@@ -271,7 +296,7 @@ pub struct MeView {
     pub permissions: Vec<String>,
     pub data_scope: String,
     /// Field → `hidden` | `read` | `edit`, for every customer field.
-    #[schema(value_type = Object)]
+    #[schema(value_type = HashMap<String, serde_json::Value>)]
     pub fields: serde_json::Value,
     /// With a session cookie: the token to send as `X-CSRF-Token` (a reloaded page recovers it here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -345,7 +370,7 @@ pub struct RoleView {
     /// own | own_and_subordinates | department | department_and_below | all
     pub data_scope: String,
     /// Field → hidden | read | edit (fields not listed follow the role's default).
-    #[schema(value_type = Object)]
+    #[schema(value_type = HashMap<String, serde_json::Value>)]
     pub fields: serde_json::Value,
     pub version: i64,
 }
@@ -357,7 +382,7 @@ pub struct RoleBody {
     pub permissions: Vec<String>,
     pub data_scope: String,
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = HashMap<String, serde_json::Value>)]
     pub fields: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -416,7 +441,7 @@ pub struct AuditView {
     pub action: String,
     pub object_type: String,
     pub object_id: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = HashMap<String, serde_json::Value>)]
     pub detail: serde_json::Value,
 }
 
@@ -450,7 +475,7 @@ pub struct SavedView {
     /// The list it belongs to; `customers` for now.
     pub kind: String,
     /// The web app's settings for the list (opaque to the server).
-    #[schema(value_type = Object)]
+    #[schema(value_type = HashMap<String, serde_json::Value>)]
     pub config: serde_json::Value,
     pub version: i64,
     pub created_at: String,
@@ -464,7 +489,7 @@ pub struct SavedViewCreate {
     /// `customers`.
     pub kind: String,
     /// A JSON object of at most 16 KB.
-    #[schema(value_type = Object)]
+    #[schema(value_type = HashMap<String, serde_json::Value>)]
     pub config: serde_json::Value,
 }
 
@@ -472,7 +497,7 @@ pub struct SavedViewCreate {
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
 pub struct SavedViewPatch {
     pub name: Option<String>,
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<HashMap<String, serde_json::Value>>)]
     pub config: Option<serde_json::Value>,
 }
 

@@ -118,22 +118,25 @@ pub async fn create_contact(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ContactBody>,
 ) -> ApiResult<Response> {
-    let v = s.app.save_contact(&auth.actor, &id, None, &body).await?;
+    let v = s
+        .app
+        .save_contact(&auth.actor, &id, None, &ContactPatch::from(&body))
+        .await?;
     let mut res = with_etag(v.version, &v);
     *res.status_mut() = StatusCode::CREATED;
     Ok(res)
 }
 
-/// Replace a contact. Needs `If-Match`.
+/// Change a contact: only the fields present change. Needs `If-Match`.
 #[utoipa::path(patch, path = "/customers/{id}/contacts/{contact_id}", tag = "contacts",
-    params(("id" = String, Path), ("contact_id" = String, Path), ("If-Match" = String, Header)), request_body = ContactBody,
+    params(("id" = String, Path), ("contact_id" = String, Path), ("If-Match" = String, Header)), request_body = ContactPatch,
     responses((status = 200, body = ContactView, headers(("ETag" = String))), (status = 412, body = Problem, content_type = "application/problem+json"), (status = 428, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn patch_contact(
     State(s): State<AppState>,
     auth: Auth,
     Path((id, cid)): Path<(String, String)>,
     IfMatch(v): IfMatch,
-    ApiJson(body): ApiJson<ContactBody>,
+    ApiJson(body): ApiJson<ContactPatch>,
 ) -> ApiResult<Response> {
     let c = s
         .app

@@ -35,7 +35,7 @@ pub struct ProblemField {
     pub field: String,
     /// Rule code, e.g. `phone.invalid`; the web app translates it.
     pub code: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = HashMap<String, serde_json::Value>)]
     pub params: Value,
     /// The message in the request's language.
     pub message: String,
@@ -82,11 +82,36 @@ impl ProblemSpec {
         let detail = message(locale, self.code, &params);
         json!({
             "type": self.code,
-            "title": self.status.canonical_reason().unwrap_or(""),
+            "title": title(locale, self.status),
             "status": self.status.as_u16(),
             "detail": detail,
             "errors": errors,
         })
+    }
+}
+
+/// The problem's short summary, in the caller's language.
+fn title(locale: Locale, status: StatusCode) -> &'static str {
+    let (zh, en) = match status.as_u16() {
+        400 => ("请求无效", "Bad request"),
+        401 => ("需要登录", "Sign-in required"),
+        403 => ("没有权限", "Not allowed"),
+        404 => ("未找到", "Not found"),
+        405 => ("不支持的操作", "Method not allowed"),
+        409 => ("与现有数据冲突", "Conflict"),
+        412 => ("记录已被修改", "Changed by someone else"),
+        413 => ("内容过大", "Too large"),
+        415 => ("不支持的内容类型", "Unsupported content type"),
+        422 => ("输入有误", "Invalid input"),
+        428 => ("缺少版本号", "Version required"),
+        429 => ("操作过于频繁", "Too many attempts"),
+        503 => ("服务暂不可用", "Service unavailable"),
+        _ if status.is_server_error() => ("系统出错", "Server error"),
+        _ => return status.canonical_reason().unwrap_or(""),
+    };
+    match locale {
+        Locale::ZhCn => zh,
+        Locale::En => en,
     }
 }
 

@@ -266,7 +266,7 @@ export interface paths {
         delete: operations["delete_contact"];
         options?: never;
         head?: never;
-        /** Replace a contact. Needs `If-Match`. */
+        /** Change a contact: only the fields present change. Needs `If-Match`. */
         patch: operations["patch_contact"];
         trace?: never;
     };
@@ -538,7 +538,9 @@ export interface components {
             actor_id?: string | null;
             actor_login?: string | null;
             at: string;
-            detail: Record<string, never>;
+            detail: {
+                [key: string]: unknown;
+            };
             ip?: string | null;
             object_id?: string | null;
             object_type: string;
@@ -596,6 +598,17 @@ export interface components {
             phones?: string[];
             title?: string | null;
         };
+        /**
+         * @description A contact edit: only the fields present change (`title: null` clears it).
+         *     Phones and emails, when present, replace the whole list.
+         */
+        ContactPatch: {
+            emails?: string[] | null;
+            is_primary?: boolean | null;
+            name?: string | null;
+            phones?: string[] | null;
+            title?: string | null;
+        };
         ContactView: {
             created_at: string;
             customer_id: string;
@@ -645,7 +658,9 @@ export interface components {
             birthday?: string | null;
             city?: string | null;
             /** @description Custom field key → value; on PATCH only the keys present change, `null` clears. */
-            custom_fields?: Record<string, never> | null;
+            custom_fields?: {
+                [key: string]: unknown;
+            } | null;
             district?: string | null;
             emails?: string[] | null;
             /** @description 工作单位, for persons. */
@@ -682,7 +697,9 @@ export interface components {
             city?: string | null;
             code: string;
             created_at: string;
-            custom_fields?: Record<string, never>;
+            custom_fields?: {
+                [key: string]: unknown;
+            };
             district?: string | null;
             emails?: string[] | null;
             employer?: string | null;
@@ -741,7 +758,9 @@ export interface components {
             csrf_token?: string | null;
             data_scope: string;
             /** @description Field → `hidden` | `read` | `edit`, for every customer field. */
-            fields: Record<string, never>;
+            fields: {
+                [key: string]: unknown;
+            };
             permissions: string[];
             tenant: string;
             user: components["schemas"]["UserView"];
@@ -823,7 +842,9 @@ export interface components {
             field: string;
             /** @description The message in the request's language. */
             message: string;
-            params: Record<string, never>;
+            params: {
+                [key: string]: unknown;
+            };
         };
         RevealRequest: {
             /** @description Which masked fields to show in clear. */
@@ -841,7 +862,9 @@ export interface components {
         };
         RoleBody: {
             data_scope: string;
-            fields?: Record<string, never>;
+            fields?: {
+                [key: string]: unknown;
+            };
             /** @description Only on create: a new role's key. */
             key?: string | null;
             permissions: string[];
@@ -850,7 +873,9 @@ export interface components {
             /** @description own | own_and_subordinates | department | department_and_below | all */
             data_scope: string;
             /** @description Field → hidden | read | edit (fields not listed follow the role's default). */
-            fields: Record<string, never>;
+            fields: {
+                [key: string]: unknown;
+            };
             id: string;
             key: string;
             permissions: string[];
@@ -860,7 +885,9 @@ export interface components {
         /** @description A saved list view: a user's own named search, filters, sort and columns. */
         SavedView: {
             /** @description The web app's settings for the list (opaque to the server). */
-            config: Record<string, never>;
+            config: {
+                [key: string]: unknown;
+            };
             created_at: string;
             id: string;
             /** @description The list it belongs to; `customers` for now. */
@@ -872,7 +899,9 @@ export interface components {
         };
         SavedViewCreate: {
             /** @description A JSON object of at most 16 KB. */
-            config: Record<string, never>;
+            config: {
+                [key: string]: unknown;
+            };
             /** @description `customers`. */
             kind: string;
             /** @description At most 50 characters, unique among the user's views of this kind. */
@@ -880,7 +909,9 @@ export interface components {
         };
         /** @description Only the fields present change. */
         SavedViewPatch: {
-            config?: Record<string, never> | null;
+            config?: {
+                [key: string]: unknown;
+            } | null;
             name?: string | null;
         };
         TeamMemberBody: {
@@ -896,7 +927,9 @@ export interface components {
             actor_id?: string | null;
             at: string;
             /** @description For `updated`: `{"changes": [{"field", "from", "to"} | {"field", "redacted": true}]}`. */
-            detail: Record<string, never>;
+            detail: {
+                [key: string]: unknown;
+            };
             id: string;
             /** @description `created`, `updated`, `owner_changed`, `deleted`, `contact_added`, `order`, … */
             kind: string;
@@ -1820,7 +1853,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ContactBody"];
+                "application/json": components["schemas"]["ContactPatch"];
             };
         };
         responses: {

@@ -244,7 +244,7 @@ const en: Messages = {
     makePrimary: 'Make primary',
     empty: 'No contacts',
     deleteConfirm: 'Delete the contact "{name}"?',
-    reenter: 'Phones and emails are shown masked ({phones}; {emails}). Saving a contact replaces all its phones and emails: enter them again; empty ones are removed.',
+    reenter: 'Phones and emails are shown masked ({phones}; {emails}). Leave them blank to keep them; anything you enter replaces all stored phones or emails.',
   },
   orders: {
     add: 'Record order',

@@ -243,7 +243,7 @@ const zhCN = {
     makePrimary: '设为主联系人',
     empty: '暂无联系人',
     deleteConfirm: '删除联系人“{name}”？',
-    reenter: '电话和邮箱以脱敏形式显示（{phones}；{emails}）。保存联系人会替换全部电话和邮箱：请重新填写，留空将被清除。',
+    reenter: '电话和邮箱以脱敏形式显示（{phones}；{emails}）。留空则保持不变；填写后将替换原有的全部电话或邮箱。',
   },
   orders: {
     add: '录入订单',

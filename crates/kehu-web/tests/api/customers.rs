@@ -328,6 +328,46 @@ async fn contacts_orders_and_filters(b: Backend) {
     );
     assert_eq!(primaries[0]["name"], "孙八");
 
+    // An edit changes only what it sends: making 钱七 primary again keeps
+    // the phone that the client only ever saw masked.
+    let qian = format!(
+        "/api/v1/customers/{id}/contacts/{}",
+        a.body["id"].as_str().unwrap()
+    );
+    let v = list
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "钱七")
+        .unwrap()["version"]
+        .to_string();
+    let r = c
+        .patch(&qian, json!({"is_primary": true, "title": null}), Some(&v))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["phones"], json!(["138****0002"]), "{}", r.text);
+    assert_eq!(
+        (r.body["name"].as_str(), r.body["is_primary"].as_bool()),
+        (Some("钱七"), Some(true))
+    );
+    assert!(
+        r.body["title"].is_null(),
+        "null clears the title: {}",
+        r.text
+    );
+    let hits = c.get("/api/v1/customers?q=13800000002").await;
+    assert_eq!(
+        hits.body["items"][0]["id"], id,
+        "still found by the kept phone"
+    );
+    let v = r.body["version"].to_string();
+    let r = c.patch(&qian, json!({"phones": ["12345"]}), Some(&v)).await;
+    assert_eq!(
+        r.codes(),
+        vec![("phones[0]".to_string(), "phone.invalid".to_string())]
+    );
+
     let o = c.post(&format!("/api/v1/customers/{id}/orders"), json!({"ordered_on": "2026-10-01", "channel": "门店",
         "lines": [{"product": "办公椅", "category": "家具", "quantity": 4, "amount_fen": 199600}, {"product": "台灯", "quantity": 2, "amount_fen": 15800}]})).await;
     assert_eq!(o.status, StatusCode::CREATED, "{}", o.text);

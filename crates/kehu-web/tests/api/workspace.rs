@@ -74,6 +74,10 @@ async fn saved_views_are_private_and_versioned(b: Backend) {
         .await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     assert_eq!(
+        dup.body["title"], "与现有数据冲突",
+        "titles follow Accept-Language too"
+    );
+    assert_eq!(
         dup.codes(),
         vec![("name".to_string(), "unique.view_name".to_string())]
     );
@@ -94,6 +98,7 @@ async fn saved_views_are_private_and_versioned(b: Backend) {
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["title"], "Invalid input");
     assert_eq!(
         bad.codes(),
         vec![("config".to_string(), "view.config_invalid".to_string())]
