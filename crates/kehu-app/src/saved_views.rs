@@ -37,7 +37,19 @@ fn check_kind(kind: &str) -> Result<()> {
         .into())
 }
 
+/// The stored form of a view's settings. A search text that is a phone
+/// number, email or ID number is dropped: it would sit unencrypted in the
+/// database, where every customer's copy of it is sealed.
 fn config_text(config: &Value) -> Result<String> {
+    let mut config = config.clone();
+    if let Some(obj) = config.as_object_mut()
+        && let Some(Value::String(q)) = obj.get("q")
+    {
+        let plan = kehu_domain::search::plan_query(q);
+        if plan.phone.is_some() || plan.email.is_some() || plan.id_number.is_some() {
+            obj.remove("q");
+        }
+    }
     let text = config.to_string();
     if !config.is_object() || text.len() > VIEW_CONFIG_MAX_BYTES {
         return Err(FieldError::new("config", "view.config_invalid")
@@ -219,24 +231,65 @@ impl App {
     ) -> Result<(i64, Vec<(String, AppError)>)> {
         actor.require(Permission::CustomerAssign)?;
         let (ids, action) = parse_bulk(req)?;
+        // The target user is checked once, not once per customer.
+        let (user, field) = match &action {
+            BulkAction::AssignOwner(o) => (o, "owner_id"),
+            BulkAction::AddTeam { user_id, .. } => (user_id, "user_id"),
+        };
+        let mut r = self.store.reader().await?;
+        match kehu_store::org::user(&mut r.conn(), &actor.tenant_id, user).await? {
+            Some(u) if u.disabled == 0 => {}
+            _ => return Err(FieldError::new(field, "user.unknown").into()),
+        }
+        drop(r);
         let mut updated = 0;
         let mut failed = Vec::new();
-        for id in ids {
+        let mut rest = ids.into_iter();
+        for id in rest.by_ref() {
             let outcome = match &action {
                 BulkAction::AssignOwner(owner) => self.assign_owner(actor, &id, owner).await,
-                BulkAction::AddTeam { user_id, access } => self
-                    .put_team_member(actor, &id, user_id, access)
-                    .await
-                    .map(|_| true),
+                BulkAction::AddTeam { user_id, access } => {
+                    self.add_to_team(actor, &id, user_id, access).await
+                }
             };
             match outcome {
                 Ok(true) => updated += 1,
                 Ok(false) => {}
-                Err(e @ AppError::Internal(_)) => return Err(e),
+                // The database failed: stop, and say which customers were
+                // not attempted, so the caller knows exactly what changed.
+                Err(e @ AppError::Internal(_)) => {
+                    failed.push((id, e));
+                    break;
+                }
                 Err(e) => failed.push((id, e)),
             }
         }
+        for id in rest {
+            failed.push((
+                id,
+                AppError::Internal("not attempted after an earlier failure".into()),
+            ));
+        }
         Ok((updated, failed))
+    }
+
+    /// `Ok(false)` when the user already has that access.
+    async fn add_to_team(
+        &self,
+        actor: &Actor,
+        id: &str,
+        user_id: &str,
+        access: &str,
+    ) -> Result<bool> {
+        let team = self.list_team(actor, id).await?;
+        if team
+            .iter()
+            .any(|m| m.user_id == user_id && m.access == access)
+        {
+            return Ok(false);
+        }
+        self.put_team_member(actor, id, user_id, access).await?;
+        Ok(true)
     }
 
     /// `Ok(false)` when the customer already had that owner.

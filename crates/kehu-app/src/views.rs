@@ -161,6 +161,7 @@ pub struct ContactView {
 }
 
 #[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ContactBody {
     pub name: String,
     pub title: Option<String>,
@@ -175,6 +176,7 @@ pub struct ContactBody {
 /// A contact edit: only the fields present change (`title: null` clears it).
 /// Phones and emails, when present, replace the whole list.
 #[derive(Clone, Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ContactPatch {
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]

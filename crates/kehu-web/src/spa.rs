@@ -1,7 +1,7 @@
 //! The web app (`web/dist`, embedded at build time) and its client-side routes.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
@@ -55,12 +55,27 @@ fn file(path: &str, data: Vec<u8>) -> Response {
 /// Serves a file of the app, or `index.html` for a client-side route
 /// (a path without a file extension), or the plain page when the app was
 /// not built.
-pub async fn serve(uri: Uri, headers: HeaderMap) -> Response {
+pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path().trim_start_matches('/');
+    if method != Method::GET && method != Method::HEAD {
+        let status = if path.starts_with("api/") {
+            StatusCode::NOT_FOUND
+        } else {
+            StatusCode::METHOD_NOT_ALLOWED
+        };
+        let code = if status == StatusCode::NOT_FOUND {
+            "problem.not_found"
+        } else {
+            "problem.method_not_allowed"
+        };
+        return ApiError::status(status, code).into_response();
+    }
     if path.starts_with("api/") {
         return ApiError::status(StatusCode::NOT_FOUND, "problem.not_found").into_response();
     }
-    if let Some(f) = Dist::get(path).filter(|_| !path.is_empty()) {
+    // `.vite/` holds the build manifest: for tools, not for browsers.
+    let servable = !path.is_empty() && !path.starts_with(".vite/");
+    if let Some(f) = Dist::get(path).filter(|_| servable) {
         return file(path, f.data.into_owned());
     }
     let last = path.rsplit('/').next().unwrap_or("");

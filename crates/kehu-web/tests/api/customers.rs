@@ -362,6 +362,14 @@ async fn contacts_orders_and_filters(b: Backend) {
         "still found by the kept phone"
     );
     let v = r.body["version"].to_string();
+    let typo = c
+        .patch(&qian, json!({"phone": ["13800000009"]}), Some(&v))
+        .await;
+    assert!(
+        typo.status.is_client_error(),
+        "a misspelled field is refused, not ignored: {}",
+        typo.text
+    );
     let r = c.patch(&qian, json!({"phones": ["12345"]}), Some(&v)).await;
     assert_eq!(
         r.codes(),

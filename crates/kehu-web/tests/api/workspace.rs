@@ -139,6 +139,23 @@ async fn saved_views_are_private_and_versioned(b: Backend) {
     );
     assert_eq!(li.get("/api/v1/views").await.body, json!([]));
 
+    // A phone number as the search text is not kept: it would be stored in clear.
+    let r = li
+        .post(
+            "/api/v1/views",
+            json!({"name": "按电话", "kind": "customers", "config": {"q": "138 0013 8000", "sort": "name"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["config"], json!({"sort": "name"}));
+    let r = li
+        .post(
+            "/api/v1/views",
+            json!({"name": "按姓名", "kind": "customers", "config": {"q": "张三"}}),
+        )
+        .await;
+    assert_eq!(r.body["config"], json!({"q": "张三"}));
+
     // Each write is audited.
     let admin = s.login("admin").await;
     let audit = admin
@@ -245,6 +262,27 @@ async fn bulk_actions_apply_per_customer_within_scope(b: Backend) {
             .await
             .status,
         StatusCode::OK
+    );
+
+    // Again: already a member with that access, nothing changes.
+    let r = manager
+        .post(
+            "/api/v1/customers/bulk",
+            json!({"ids": [id(&c1)], "action": "add_team", "user_id": li_id, "access": "read"}),
+        )
+        .await;
+    assert_eq!(r.body["updated"], 0, "{}", r.text);
+    // An unknown or disabled target is refused once, before any customer.
+    let r = manager
+        .post(
+            "/api/v1/customers/bulk",
+            json!({"ids": [id(&c1), id(&c2)], "action": "assign_owner", "owner_id": "0190f0f0-0000-7000-8000-000000000001"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert_eq!(
+        r.codes(),
+        vec![("owner_id".to_string(), "user.unknown".to_string())]
     );
 
     // A sales rep may not reassign; bad requests name the field.
@@ -360,6 +398,19 @@ async fn the_web_app_is_served_with_client_side_routes_and_strict_headers() {
     let api = c.get("/api/v1/no-such-thing").await;
     assert_eq!(api.status, StatusCode::NOT_FOUND);
     assert_eq!(api.headers["content-type"], "application/problem+json");
+    // Only GET and HEAD reach the app; its build manifest is not served.
+    let post = c.send(reqwest::Method::POST, "/customers", None, &[]).await;
+    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        c.get("/.vite/manifest.json").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let cache = if kehu_web::spa::built() {
+        "no-cache"
+    } else {
+        "no-store"
+    };
+    assert_eq!(root.headers["cache-control"], cache);
     // Compressed for browsers that ask.
     let gz = c
         .send(
