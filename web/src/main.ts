@@ -9,27 +9,15 @@ import './styles.css'
 import App from './App.vue'
 import { i18n, currentLocale } from './i18n'
 import { router } from './router'
-import { configureApi } from './api/http'
-import { useAuthStore } from './stores/auth'
+import { connectApi } from './session'
+import { trackStores } from './stores/reset'
 
 const app = createApp(App)
 const pinia = createPinia()
+pinia.use(trackStores)
 app.use(pinia)
 app.use(i18n)
-
-const auth = useAuthStore(pinia)
-configureApi({
-  locale: () => currentLocale(),
-  csrf: () => auth.csrf,
-  onUnauthorized: () => {
-    // The session expired or was ended elsewhere: back to the login page.
-    auth.clear()
-    const here = router.currentRoute.value
-    if (!here.meta.public) {
-      void router.push({ name: 'login', query: { redirect: here.fullPath, expired: '1' } })
-    }
-  },
-})
+connectApi(pinia, router)
 
 app.use(router)
 document.documentElement.lang = currentLocale()

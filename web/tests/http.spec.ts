@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { ApiError, buildQuery, configureApi, etagVersion, http, ifMatchHeader, parseProblem, request } from '@/api/http'
+import { ApiError, buildQuery, configureApi, etagVersion, http, ifMatchHeader, parseProblem, request, type SessionMe } from '@/api/http'
 
 interface Captured {
   url: string
@@ -35,7 +35,16 @@ const problem422 = {
 }
 
 describe('API client', () => {
-  afterEach(() => configureApi({ locale: () => 'zh-CN', csrf: () => null, onUnauthorized: () => {} }))
+  afterEach(() =>
+    configureApi({
+      locale: () => 'zh-CN',
+      csrf: () => null,
+      onUnauthorized: () => {},
+      identity: () => null,
+      onCsrfToken: () => {},
+      onSessionChanged: () => {},
+    }),
+  )
 
   it('sends Accept-Language from the UI language on every request', async () => {
     const calls = mockFetch(200, { ok: true })
@@ -153,5 +162,166 @@ describe('API client', () => {
     const p = parseProblem(422, JSON.stringify({ errors: [{ field: 'name' }, null, 3] }))
     expect(p?.status).toBe(422)
     expect(p?.errors).toEqual([{ field: 'name', code: '', params: {}, message: '' }])
+  })
+})
+
+const csrfProblem = { type: 'problem.csrf', title: 'Forbidden', status: 403, detail: '会话校验失败', errors: [] }
+
+function meBody(userId: string, tenant: string, csrf: string | null) {
+  return {
+    user: { id: userId, login: userId, display_name: userId, role: 'sales', locale: 'zh-CN', disabled: false, version: 1, created_at: '' },
+    tenant,
+    permissions: ['customer.read'],
+    data_scope: 'own',
+    fields: {},
+    ...(csrf ? { csrf_token: csrf } : {}),
+  }
+}
+
+/**
+ * A server whose session cookie now carries `serverCsrf`: unsafe requests with
+ * another token get 403 problem.csrf; GET /auth/me answers `me` (or `meStatus`).
+ */
+function sessionServer(opts: { serverCsrf: string; me?: unknown; meStatus?: number; alwaysCsrf?: boolean }) {
+  const calls: Captured[] = []
+  const fn = vi.fn(async (url: RequestInfo | URL, init?: RequestInit) => {
+    const c = { url: String(url), init: init ?? {} }
+    calls.push(c)
+    await new Promise((r) => setTimeout(r, 0))
+    if (c.url === '/api/v1/auth/me' && (init?.method ?? 'GET') === 'GET') {
+      const status = opts.meStatus ?? 200
+      const body = status === 200 ? opts.me : { type: 'problem.unauthorized', title: 'Unauthorized', status, detail: '', errors: [] }
+      return new Response(JSON.stringify(body), { status })
+    }
+    if (init?.method !== 'GET' && (opts.alwaysCsrf || header(c, 'X-CSRF-Token') !== opts.serverCsrf)) {
+      return new Response(JSON.stringify(csrfProblem), { status: 403, headers: { 'Content-Type': 'application/problem+json' } })
+    }
+    return new Response(JSON.stringify({ ok: true, url: c.url }), { status: 200, headers: { ETag: '"2"' } })
+  })
+  configureApi({ fetch: fn as unknown as typeof fetch })
+  return calls
+}
+
+/** A tab signed in as `userId`@`tenant` holding CSRF token `token`. */
+function tab(userId: string, tenant: string, token: string) {
+  const state = { token, changed: [] as SessionMe[], unauthorized: 0, tokens: [] as string[] }
+  configureApi({
+    csrf: () => state.token,
+    identity: () => ({ userId, tenant }),
+    onCsrfToken: (t) => {
+      state.tokens.push(t)
+      state.token = t
+    },
+    onSessionChanged: (me) => state.changed.push(me),
+    onUnauthorized: () => (state.unauthorized += 1),
+  })
+  return state
+}
+
+const summary = (calls: Captured[]) => calls.map((c) => `${c.init.method} ${c.url.replace('/api/v1', '')} ${header(c, 'X-CSRF-Token') ?? '-'}`)
+
+describe('API client: CSRF refusal (the session cookie was replaced)', () => {
+  afterEach(() =>
+    configureApi({ csrf: () => null, onUnauthorized: () => {}, identity: () => null, onCsrfToken: () => {}, onSessionChanged: () => {} }),
+  )
+
+  it('same user: takes the new token from /auth/me and retries the request once, transparently', async () => {
+    const calls = sessionServer({ serverCsrf: 'new-tok', me: meBody('u1', 'demo', 'new-tok') })
+    const t = tab('u1', 'demo', 'old-tok')
+    const r = await http.patch<{ ok: boolean }>('/customers/7', { name: 'y' }, 3)
+    expect(r.status).toBe(200)
+    expect(r.data.ok).toBe(true)
+    expect(r.version).toBe(2)
+    expect(summary(calls)).toEqual(['PATCH /customers/7 old-tok', 'GET /auth/me -', 'PATCH /customers/7 new-tok'])
+    // the retry is the same request: body and If-Match included
+    expect(calls[2]?.init.body).toBe('{"name":"y"}')
+    expect(header(calls[2], 'If-Match')).toBe('"3"')
+    expect(t.tokens).toEqual(['new-tok'])
+    expect(t.token).toBe('new-tok')
+    expect(t.changed).toEqual([])
+    expect(t.unauthorized).toBe(0)
+  })
+
+  it('retries only once: a second refusal is the caller’s error', async () => {
+    const calls = sessionServer({ serverCsrf: 'new-tok', me: meBody('u1', 'demo', 'new-tok'), alwaysCsrf: true })
+    tab('u1', 'demo', 'old-tok')
+    const e = (await http.post('/customers', { name: 'x' }).catch((x: unknown) => x)) as ApiError
+    expect(e).toBeInstanceOf(ApiError)
+    expect(e.status).toBe(403)
+    expect(e.code).toBe('problem.csrf')
+    expect(e.handled).toBe(false)
+    expect(summary(calls)).toEqual(['POST /customers old-tok', 'GET /auth/me -', 'POST /customers new-tok'])
+  })
+
+  it('another user: no retry, the app is told to reset and go home, the error is marked handled', async () => {
+    const calls = sessionServer({ serverCsrf: 'their-tok', me: meBody('u2', 'demo', 'their-tok') })
+    const t = tab('u1', 'demo', 'old-tok')
+    const e = (await http.post('/customers', { name: 'x' }).catch((x: unknown) => x)) as ApiError
+    expect(e).toBeInstanceOf(ApiError)
+    expect(e.code).toBe('problem.csrf')
+    expect(e.handled).toBe(true)
+    expect(summary(calls)).toEqual(['POST /customers old-tok', 'GET /auth/me -'])
+    expect(t.changed).toHaveLength(1)
+    expect(t.changed[0]?.user.id).toBe('u2')
+    expect(t.changed[0]?.csrf_token).toBe('their-tok')
+    // the tab's token is not silently swapped for the other account's
+    expect(t.tokens).toEqual([])
+  })
+
+  it('the same user id in another tenant is another account', async () => {
+    const calls = sessionServer({ serverCsrf: 'tok-b', me: meBody('u1', 'other-co', 'tok-b') })
+    const t = tab('u1', 'demo', 'old-tok')
+    const e = (await http.del('/views/v1', 1).catch((x: unknown) => x)) as ApiError
+    expect(e.handled).toBe(true)
+    expect(t.changed.map((m) => m.tenant)).toEqual(['other-co'])
+    expect(calls).toHaveLength(2)
+  })
+
+  it('no session any more (/auth/me answers 401): to the login page, no retry', async () => {
+    const calls = sessionServer({ serverCsrf: 'x', meStatus: 401 })
+    const t = tab('u1', 'demo', 'old-tok')
+    const e = (await http.put('/customers/1/team/2', { access: 'read' }).catch((x: unknown) => x)) as ApiError
+    expect(e.status).toBe(403)
+    expect(e.handled).toBe(true)
+    expect(t.unauthorized).toBe(1)
+    expect(t.changed).toEqual([])
+    expect(summary(calls)).toEqual(['PUT /customers/1/team/2 old-tok', 'GET /auth/me -'])
+  })
+
+  it('an answer without a token (bearer session, older server) or a failing /auth/me leaves the error as it was', async () => {
+    sessionServer({ serverCsrf: 'x', me: meBody('u1', 'demo', null) })
+    const t = tab('u1', 'demo', 'old-tok')
+    const e = (await http.post('/customers', {}).catch((x: unknown) => x)) as ApiError
+    expect(e.code).toBe('problem.csrf')
+    expect(e.handled).toBe(false)
+    sessionServer({ serverCsrf: 'x', meStatus: 500 })
+    const e2 = (await http.post('/customers', {}).catch((x: unknown) => x)) as ApiError
+    expect(e2.code).toBe('problem.csrf')
+    expect(e2.handled).toBe(false)
+    expect(t.unauthorized).toBe(0)
+    expect(t.tokens).toEqual([])
+  })
+
+  it('requests refused together share one /auth/me, then each is retried', async () => {
+    const calls = sessionServer({ serverCsrf: 'new-tok', me: meBody('u1', 'demo', 'new-tok') })
+    const t = tab('u1', 'demo', 'old-tok')
+    const [a, b] = await Promise.all([http.post('/customers', { n: 1 }), http.patch('/customers/2', { n: 2 }, 1)])
+    expect(a.status).toBe(200)
+    expect(b.status).toBe(200)
+    expect(calls.filter((c) => c.url.endsWith('/auth/me'))).toHaveLength(1)
+    expect(calls.filter((c) => header(c, 'X-CSRF-Token') === 'new-tok').map((c) => c.init.method).sort()).toEqual(['PATCH', 'POST'])
+    expect(t.tokens).toEqual(['new-tok'])
+  })
+
+  it('leaves other 403s and safe methods alone', async () => {
+    const calls = mockFetch(403, { type: 'problem.forbidden', title: 'Forbidden', status: 403, detail: 'no', errors: [] })
+    tab('u1', 'demo', 'tok')
+    const e = (await http.post('/customers', {}).catch((x: unknown) => x)) as ApiError
+    expect(e.code).toBe('problem.forbidden')
+    expect(calls).toHaveLength(1)
+    const calls2 = mockFetch(403, csrfProblem)
+    const e2 = (await http.get('/customers').catch((x: unknown) => x)) as ApiError
+    expect(e2.code).toBe('problem.csrf')
+    expect(calls2).toHaveLength(1)
   })
 })

@@ -1,6 +1,10 @@
 // The one place that talks HTTP to the Kehu API. Every request carries
 // Accept-Language (the UI language), every unsafe one X-CSRF-Token, PATCH and
 // DELETE If-Match; failures become ApiError with the parsed problem document.
+// An unsafe request refused with `problem.csrf` (the session cookie was
+// replaced: another tab signed in again, maybe as someone else) asks
+// /auth/me who the cookie belongs to now and either retries once with the
+// new token (same user) or hands over to the app (another user, or signed out).
 
 export interface ProblemField {
   field: string
@@ -37,12 +41,31 @@ export interface ApiResponse<T> {
   version: number | null
 }
 
+/** Who a session belongs to: enough to tell whether the account changed. */
+export interface SessionIdentity {
+  userId: string
+  tenant: string
+}
+
+/** The part of GET /auth/me the CSRF recovery needs (MeView fits). */
+export interface SessionMe {
+  user: { id: string }
+  tenant: string
+  csrf_token?: string | null
+}
+
 export interface ApiContext {
   /** `zh-CN` or `en`. */
   locale: () => string
   csrf: () => string | null
   /** Called on 401 from anything but the auth endpoints themselves. */
   onUnauthorized: () => void
+  /** Who this tab believes is signed in; null when nobody is. */
+  identity: () => SessionIdentity | null
+  /** After a CSRF refusal: the same user's session has this token now. */
+  onCsrfToken: (token: string) => void
+  /** After a CSRF refusal: the session cookie now belongs to another account. */
+  onSessionChanged: (me: SessionMe) => void
   baseUrl: string
   fetch: typeof fetch
 }
@@ -51,6 +74,9 @@ const ctx: ApiContext = {
   locale: () => 'zh-CN',
   csrf: () => null,
   onUnauthorized: () => {},
+  identity: () => null,
+  onCsrfToken: () => {},
+  onSessionChanged: () => {},
   baseUrl: '/api/v1',
   fetch: (...args) => globalThis.fetch(...args),
 }
@@ -64,6 +90,11 @@ export class ApiError extends Error {
   readonly problem: Problem | null
   /** Seconds from Retry-After (429). */
   readonly retryAfter: number | null
+  /**
+   * The client has already dealt with it (the account changed, or the session
+   * ended and the app went to the sign-in page): callers should not report it.
+   */
+  handled = false
 
   constructor(status: number, problem: Problem | null, retryAfter: number | null, message?: string) {
     super(message ?? problem?.detail ?? problem?.title ?? `HTTP ${status}`)
@@ -149,7 +180,7 @@ export function parseProblem(status: number, text: string): Problem | null {
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-export async function request<T>(path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
+async function send<T>(path: string, opts: RequestOptions): Promise<ApiResponse<T>> {
   const method = opts.method ?? 'GET'
   const headers: Record<string, string> = {
     Accept: 'application/json, application/problem+json',
@@ -194,6 +225,67 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
     }
   }
   return { data: data as T, status: res.status, etag, version: etagVersion(etag) }
+}
+
+type Recovery =
+  /** Same account: the new token is stored, the request may be sent again. */
+  | { kind: 'same'; me: SessionMe }
+  /** Another account (or tenant) owns the cookie now; the app was told. */
+  | { kind: 'changed' }
+  /** No session any more; the app was sent to the sign-in page. */
+  | { kind: 'signed-out' }
+  /** Nothing to recover with (no token in the answer, or /auth/me failed). */
+  | { kind: 'failed' }
+
+function sameIdentity(a: SessionIdentity | null, me: SessionMe): boolean {
+  return !!a && a.userId === me.user.id && a.tenant === me.tenant
+}
+
+/** One /auth/me at a time, however many requests were refused together. */
+let recovering: Promise<Recovery> | null = null
+
+function recoverSession(): Promise<Recovery> {
+  recovering ??= (async (): Promise<Recovery> => {
+    const before = ctx.identity()
+    let me: SessionMe
+    try {
+      me = (await send<SessionMe>('/auth/me', {})).data
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) {
+        ctx.onUnauthorized()
+        return { kind: 'signed-out' }
+      }
+      return { kind: 'failed' }
+    }
+    const token = me?.csrf_token
+    if (!me?.user || !token) return { kind: 'failed' }
+    if (!sameIdentity(before, me)) {
+      ctx.onSessionChanged(me)
+      return { kind: 'changed' }
+    }
+    ctx.onCsrfToken(token)
+    return { kind: 'same', me }
+  })().finally(() => {
+    recovering = null
+  })
+  return recovering
+}
+
+export async function request<T>(path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
+  const method = opts.method ?? 'GET'
+  // Who sent it: a write is only ever repeated for the same account.
+  const sender = UNSAFE.has(method) ? ctx.identity() : null
+  try {
+    return await send<T>(path, opts)
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 403 || e.code !== 'problem.csrf' || !UNSAFE.has(method)) throw e
+    const r = await recoverSession()
+    if (r.kind === 'same' && sameIdentity(sender, r.me)) return send<T>(path, opts)
+    // 'same' with another sender: the account changed after this was sent,
+    // and the app has already moved on.
+    if (r.kind !== 'failed') e.handled = true
+    throw e
+  }
 }
 
 export const http = {

@@ -93,6 +93,10 @@ const en: Messages = {
     search: 'Search',
     reset: 'Reset',
   },
+  session: {
+    changedTitle: 'Signed-in account changed',
+    changed: 'This browser is now signed in as {name} ({tenant}), probably from another tab. The previous account’s pages and data were cleared.',
+  },
   errors: {
     title: 'That did not work',
     network: 'Cannot reach the server. Check the network and try again.',

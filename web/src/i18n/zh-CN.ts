@@ -92,6 +92,10 @@ const zhCN = {
     search: '查询',
     reset: '重置',
   },
+  session: {
+    changedTitle: '登录账号已变更',
+    changed: '此浏览器现在登录的是 {name}（{tenant}），可能是在另一个标签页中登录的。上一个账号的页面和数据已清除。',
+  },
   errors: {
     title: '操作未成功',
     network: '无法连接服务器，请检查网络后重试。',

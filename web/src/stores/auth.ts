@@ -106,6 +106,20 @@ export const useAuthStore = defineStore('auth', () => {
     writeCsrf(null)
   }
 
+  /** The session's CSRF token changed (the cookie was replaced by a new sign-in). */
+  function setCsrf(token: string): void {
+    csrf.value = token
+    writeCsrf(token)
+  }
+
+  /** Another account now owns the session cookie: take it over as it is. */
+  function adopt(m: MeView): void {
+    me.value = m
+    if (m.csrf_token) setCsrf(m.csrf_token)
+    setLocale(normalizeLocale(m.user.locale))
+    ready.value = true
+  }
+
   /** Switch the UI language and remember it for this user. */
   async function changeLocale(l: Locale): Promise<void> {
     setLocale(l)
@@ -132,6 +146,9 @@ export const useAuthStore = defineStore('auth', () => {
     login,
     logout,
     clear,
+    reset: clear,
+    setCsrf,
+    adopt,
     changeLocale,
     changePassword,
     currentLocale,

@@ -48,6 +48,8 @@ export function errorTitle(e: unknown): string {
 export function notifyError(e: unknown): void {
   // Aborted requests (navigation away) are not errors.
   if (e instanceof DOMException && e.name === 'AbortError') return
+  // The client already acted on it (account changed, signed out).
+  if (e instanceof ApiError && e.handled) return
   ElNotification({ type: 'error', title: errorTitle(e), message: errorMessage(e), duration: 6000 })
 }
 
