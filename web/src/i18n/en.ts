@@ -225,6 +225,9 @@ const en: Messages = {
     delete: 'Delete this view',
     deleted: 'View "{name}" deleted',
     update: 'Save to "{name}"',
+    rename: 'Rename…',
+    renameTitle: 'Rename view',
+    renamed: 'View renamed to "{name}"',
   },
   reveal: {
     button: 'Show in clear',

@@ -224,6 +224,9 @@ const zhCN = {
     delete: '删除当前视图',
     deleted: '视图“{name}”已删除',
     update: '保存到“{name}”',
+    rename: '重命名…',
+    renameTitle: '重命名视图',
+    renamed: '视图已重命名为“{name}”',
   },
   reveal: {
     button: '查看明文',
