@@ -48,11 +48,12 @@ let dialogs = 0
 
 /**
  * Failed API responses are logged by Chromium as console errors; those the
- * scenarios provoke on purpose (401 before login, 404, 412, 422) are expected.
+ * scenarios provoke on purpose (401 before login and for wrong passwords, 403
+ * for a stale CSRF token, 404, 409, 412, 422, 429) are expected.
  * @param {string} text
  */
 function expectedConsole(text) {
-  return /Failed to load resource: the server responded with a status of (401|404|409|412|422|429)/.test(text)
+  return /Failed to load resource: the server responded with a status of (401|403|404|409|412|422|429)/.test(text)
 }
 
 /** @param {import('playwright-core').Page} p */
@@ -77,14 +78,45 @@ async function shot(p, name) {
   await p.screenshot({ path: join(SHOTS, `${name}.png`) })
 }
 
-/** @param {import('playwright-core').Page} p @param {string} login */
-async function signIn(p, login) {
+/**
+ * @param {import('playwright-core').Page} p @param {string} login
+ * @param {string} [password] defaults to the demo password of `login`
+ */
+async function signIn(p, login, password) {
   await p.goto(`${kehu.base}/login`)
   await p.locator('input[name=tenant]').fill('demo')
   await p.locator('input[name=login]').fill(login)
-  await p.locator('input[name=password]').fill(PASSWORDS[/** @type {keyof typeof PASSWORDS} */ (login)])
+  await p.locator('input[name=password]').fill(password ?? PASSWORDS[/** @type {keyof typeof PASSWORDS} */ (login)])
   await p.locator('input[name=password]').press('Enter')
   await p.waitForURL((u) => !u.pathname.startsWith('/login'))
+}
+
+/** @param {import('playwright-core').Page} p */
+async function signOut(p) {
+  await p.locator('[data-testid=user-menu]').click()
+  await p.locator('[data-testid=logout]').click()
+  await p.waitForURL(/\/login/)
+  await p.locator('[data-testid=login]').waitFor()
+}
+
+/** A second browser profile (its own cookies), watched like the first. */
+async function otherBrowser() {
+  const dir = mkdtempSync(join(tmpdir(), 'kehu-chromium-'))
+  const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: DESKTOP, locale: 'zh-CN' })
+  const p = ctx.pages()[0] ?? (await ctx.newPage())
+  watch(p)
+  return {
+    p,
+    close: async () => {
+      await ctx.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** The admin's saved views, straight from the API. */
+async function adminViews() {
+  return /** @type {{ id: string, name: string, version: number, config: { q?: string } }[]} */ ((await admin.req('GET', '/views?kind=customers')).data)
 }
 
 const rows = () => page.locator('[data-testid=customer-table] .el-table__body-wrapper tr.el-table__row')
@@ -256,9 +288,8 @@ describe('Kehu web app', { timeout: 600_000 }, () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=customer-table] tr.el-table__row').length < 20)
     await page.locator('[data-testid=saved-views]').click()
     await page.locator('[data-testid=view-save-as]').click()
-    const box = page.locator('.el-message-box')
-    await box.locator('input').fill('欧阳客户')
-    await box.locator('.el-button--primary').click()
+    await page.locator('input[data-testid=view-name]').fill('欧阳客户')
+    await page.locator('[data-testid=view-name-save]').click()
     await page.locator('.el-message', { hasText: '已保存' }).waitFor()
     const views = (await fetch(`${kehu.api}/api/v1/views?kind=customers`, { headers: { cookie: admin.cookie } }).then((r) => r.json()))
     assert.equal(views[0]?.name, '欧阳客户')
@@ -269,6 +300,41 @@ describe('Kehu web app', { timeout: 600_000 }, () => {
     await page.locator('[data-testid=saved-views]').click()
     await page.locator('.el-dropdown-menu__item', { hasText: '欧阳客户' }).click()
     await page.waitForFunction(() => /** @type {HTMLInputElement | null} */ (document.querySelector('input[data-testid=customer-search]'))?.value === '欧阳')
+  })
+
+  test('saved views: rename (a taken name is refused next to the field; a stale view reloads)', async () => {
+    // the list still shows 欧阳客户 from the previous scenario
+    await page.locator('[data-testid=saved-views]', { hasText: '欧阳客户' }).waitFor()
+    await admin.req('POST', '/views', { name: '已有的视图', kind: 'customers', config: {} })
+    const dialog = page.locator('[data-testid=view-name-form]')
+    const name = page.locator('input[data-testid=view-name]')
+    // a name the user already has: the server's message under the field, the dialog stays
+    await page.locator('[data-testid=saved-views]').click()
+    await page.locator('[data-testid=view-rename]').click()
+    assert.equal(await name.inputValue(), '欧阳客户')
+    await name.fill('已有的视图')
+    await page.locator('[data-testid=view-name-save]').click()
+    const error = dialog.locator('.el-form-item__error')
+    await error.waitFor()
+    assert.equal((await error.innerText()).trim(), '你已有同名的视图')
+    // a free name: renamed, shown, stored
+    await name.fill('欧阳重点客户')
+    await page.locator('[data-testid=view-name-save]').click()
+    await page.locator('.el-message', { hasText: '视图已重命名为“欧阳重点客户”' }).waitFor()
+    await page.locator('[data-testid=saved-views]', { hasText: '欧阳重点客户' }).waitFor()
+    let stored = (await adminViews()).find((v) => v.config?.q === '欧阳')
+    assert.equal(stored?.name, '欧阳重点客户')
+    assert.equal(stored?.version, 2)
+    // renamed elsewhere meanwhile: a notice, the list reloads with the other name, nothing overwritten
+    await admin.req('PATCH', `/views/${stored?.id}`, { name: '别处改的名字' }, `"${stored?.version}"`)
+    await page.locator('[data-testid=saved-views]').click()
+    await page.locator('[data-testid=view-rename]').click()
+    await name.fill('我的名字')
+    await page.locator('[data-testid=view-name-save]').click()
+    await page.locator('.el-message', { hasText: '视图已在别处修改，已重新加载。' }).waitFor()
+    await page.locator('[data-testid=saved-views]', { hasText: '别处改的名字' }).waitFor()
+    stored = (await adminViews()).find((v) => v.id === stored?.id)
+    assert.equal(stored?.name, '别处改的名字')
   })
 
   test('bulk action: assign an owner to selected customers and see the result', async () => {
@@ -308,6 +374,110 @@ describe('Kehu web app', { timeout: 600_000 }, () => {
     await page.locator('[data-testid=field-permissions]').waitFor()
     assert.ok((await page.locator('[data-testid=role-list] .role').count()) >= 6)
     await shot(page, 'admin-roles')
+  })
+
+  test('an admin creates a sales rep, signs out, and the new user signs in', async () => {
+    await page.goto(`${kehu.base}/admin/users`)
+    await page.locator('[data-testid=user-table]').waitFor()
+    await page.locator('[data-testid=user-add]').click()
+    await page.locator('input[data-testid=user-login]').fill('e2e.newrep')
+    await page.locator('input[data-testid=user-display-name]').fill('新来的销售')
+    await page.locator('[data-testid=user-role]').click()
+    await page.locator('.el-select-dropdown__item:visible').filter({ hasText: /^\s*销售代表\s*$/ }).click()
+    await page.locator('[data-testid=user-department]').click()
+    await page.locator('.el-select-dropdown__item:visible', { hasText: '销售一部' }).click()
+    await page.locator('input[data-testid=user-password]').fill('new-rep-password-2026')
+    await page.locator('[data-testid=user-save]').click()
+    await page.locator('[data-testid=user-table] tr', { hasText: 'e2e.newrep' }).waitFor()
+    const row = page.locator('[data-testid=user-table] tr', { hasText: 'e2e.newrep' })
+    assert.match(await row.innerText(), /新来的销售[\s\S]*销售代表[\s\S]*销售一部/)
+    const created = (await admin.req('GET', '/users')).data.find((/** @type {{login: string}} */ u) => u.login === 'e2e.newrep')
+    assert.equal(created?.role, 'sales')
+    await signOut(page)
+    await signIn(page, 'e2e.newrep', 'new-rep-password-2026')
+    await page.waitForURL(/\/customers$/)
+    assert.match(await page.locator('[data-testid=user-menu]').innerText(), /新来的销售/)
+    assert.doesNotMatch(await page.locator('[data-testid=nav]').innerText(), /系统管理/)
+    // back to the admin for the scenarios that follow
+    await signOut(page)
+    await signIn(page, 'admin')
+  })
+
+  test('login throttling: repeated wrong passwords for one account show the wait from the 429', async () => {
+    // a dedicated account, so no other scenario is locked out
+    await admin.req('POST', '/users', { login: 'e2e.locked', password: 'locked-password-2026', role: 'sales' })
+    const { p, close } = await otherBrowser()
+    await p.goto(`${kehu.base}/login`)
+    await p.locator('input[name=tenant]').fill('demo')
+    await p.locator('input[name=login]').fill('e2e.locked')
+    // the server pauses an account after 5 failures (kehu-app AppConfig::account_max_failures)
+    /** @type {number[]} */
+    const statuses = []
+    for (let i = 0; i < 6; i++) {
+      await p.locator('input[name=password]').fill(`wrong-password-${i}`)
+      const [res] = await Promise.all([
+        p.waitForResponse((r) => r.url().endsWith('/api/v1/auth/login')),
+        p.locator('input[name=password]').press('Enter'),
+      ])
+      statuses.push(res.status())
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429])
+    const notice = p.locator('[data-testid=login-throttled]')
+    await notice.waitFor()
+    const m = /登录失败次数过多，请在 (\d+) 秒后重试。/.exec(await notice.innerText())
+    assert.ok(m, `throttle message: ${await notice.innerText()}`)
+    const seconds = Number(m[1])
+    assert.ok(seconds > 0 && seconds <= 60, `wait ${seconds} s`)
+    assert.equal(await p.locator('button[type=submit]').isDisabled(), true)
+    assert.match(await p.locator('button[type=submit]').innerText(), /秒后可重试/)
+    await close()
+  })
+
+  test('another tab signs in: the same account carries on, another account resets and goes home', async () => {
+    // the admin's page is on the customer list with a search typed in
+    await page.goto(`${kehu.base}/customers`)
+    await rows().first().waitFor()
+    await page.locator('input[data-testid=customer-search]').fill('欧阳')
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=customer-table] tr.el-table__row').length < 20)
+    // "another tab" of this browser signs in as the admin again: the cookie (and its CSRF token) change
+    const again = await context.request.post(`${kehu.base}/api/v1/auth/login`, { data: { tenant: 'demo', login: 'admin', password: PASSWORDS.admin } })
+    assert.equal(again.status(), 200)
+    let refused = 0
+    const count = (/** @type {import('playwright-core').Response} */ r) => {
+      if (r.status() === 403) refused += 1
+    }
+    page.on('response', count)
+    await page.locator('[data-testid=saved-views]').click()
+    await page.locator('[data-testid=view-save-as]').click()
+    await page.locator('input[data-testid=view-name]').fill('换了令牌也能保存')
+    await page.locator('[data-testid=view-name-save]').click()
+    await page.locator('.el-message', { hasText: '视图“换了令牌也能保存”已保存' }).waitFor()
+    assert.equal(refused, 1, 'refused once, then retried with the new token')
+    assert.ok((await adminViews()).some((v) => v.name === '换了令牌也能保存'))
+    // now another tab signs in as li.na: the next write must not be made as li.na
+    const other = await context.request.post(`${kehu.base}/api/v1/auth/login`, { data: { tenant: 'demo', login: 'li.na', password: PASSWORDS['li.na'] } })
+    assert.equal(other.status(), 200)
+    await page.locator('[data-testid=saved-views]').click()
+    await page.locator('[data-testid=view-save-as]').click()
+    await page.locator('input[data-testid=view-name]').fill('不该保存到别人名下')
+    await page.locator('[data-testid=view-name-save]').click()
+    const notice = page.locator('.el-notification', { hasText: '登录账号已变更' })
+    await notice.waitFor()
+    assert.match(await notice.innerText(), /李娜（demo）/)
+    page.off('response', count)
+    assert.equal(refused, 2)
+    await page.locator('[data-testid=user-menu]', { hasText: '李娜' }).waitFor()
+    await page.waitForURL(/\/customers$/)
+    await page.locator('.page-header h1', { hasText: '客户列表' }).waitFor()
+    // nothing of the admin's list survived: no search text, no admin menu
+    assert.equal(await page.locator('input[data-testid=customer-search]').inputValue(), '')
+    assert.doesNotMatch(await page.locator('[data-testid=nav]').innerText(), /系统管理/)
+    const lina = await new ApiClient(kehu.api).login('li.na', PASSWORDS['li.na'])
+    const linaViews = /** @type {{ name: string }[]} */ ((await lina.req('GET', '/views?kind=customers')).data)
+    assert.ok(!linaViews.some((v) => v.name === '不该保存到别人名下'), 'the write was not replayed as li.na')
+    await notice.locator('.el-notification__closeBtn').click()
+    await signOut(page)
+    await signIn(page, 'admin')
   })
 
   test('user-controlled text is rendered as text, never as HTML', async () => {
