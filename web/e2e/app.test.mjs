@@ -337,6 +337,30 @@ describe('Kehu web app', { timeout: 600_000 }, () => {
     assert.equal(stored?.name, '别处改的名字')
   })
 
+  test('the list’s search, filters and sort live in the URL: a link and a reload show the same list', async () => {
+    const want = /** @type {{ name: string }[]} */ ((await admin.req('GET', '/customers?kind=company&sort=name&limit=5')).data.items).map((c) => c.name)
+    assert.equal(want.length, 5)
+    const firstNames = () => page.evaluate(() => [...document.querySelectorAll('[data-testid=customer-table] .name-link')].slice(0, 5).map((e) => e.textContent?.trim()))
+    // a shared link
+    await page.goto(`${kehu.base}/customers?kind=company&sort=name`)
+    await rows().first().waitFor()
+    await page.waitForFunction((w) => [...document.querySelectorAll('[data-testid=customer-table] .name-link')].slice(0, 5).map((e) => e.textContent?.trim()).join('|') === w.join('|'), want)
+    // typing a search goes into the URL
+    const two = [...want[0]].slice(0, 2).join('')
+    await page.locator('input[data-testid=customer-search]').fill(two)
+    await page.waitForURL((u) => u.searchParams.get('q') === two && u.searchParams.get('kind') === 'company' && u.searchParams.get('sort') === 'name')
+    // a reload keeps search, filter and sort
+    await page.reload()
+    await rows().first().waitFor()
+    assert.equal(await page.locator('input[data-testid=customer-search]').inputValue(), two)
+    assert.equal((await firstNames())[0], want[0])
+    assert.equal(new URL(page.url()).searchParams.get('kind'), 'company')
+    // a saved view replaces it all; the plain list is the bare URL again
+    await page.locator('[data-testid=saved-views]').click()
+    await page.locator('.el-dropdown-menu__item', { hasText: '全部客户' }).click()
+    await page.waitForURL((u) => u.pathname === '/customers' && u.search === '')
+  })
+
   test('bulk action: assign an owner to selected customers and see the result', async () => {
     await page.goto(`${kehu.base}/customers`)
     await rows().first().waitFor()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_COLUMNS, emptyFilters, listQuery, nextDay, sanitizeConfig } from '@/stores/customerList'
+import { DEFAULT_COLUMNS, emptyFilters, listQuery, listToQuery, nextDay, queryToList, sanitizeConfig } from '@/stores/customerList'
 
 describe('customer list query', () => {
   it('makes the *_to bounds exclusive by adding a day', () => {
@@ -43,5 +43,31 @@ describe('customer list query', () => {
     expect(c.sort).toBe('created_at')
     expect(c.desc).toBe(false)
     expect(c.columns).toEqual(['name', 'code'])
+  })
+
+  it('writes the list into the URL query and reads it back', () => {
+    const state = {
+      q: '张 ',
+      filters: { ...emptyFilters(), owner_id: 'u1', kind: 'company', province: '广东省', created: ['2026-01-01', '2026-01-31'] as [string, string] },
+      sort: 'name' as const,
+      desc: false,
+    }
+    const q = listToQuery(state, 'v1')
+    expect(q).toEqual({ q: '张 ', owner_id: 'u1', kind: 'company', province: '广东省', created: '2026-01-01..2026-01-31', sort: 'name', view: 'v1' })
+    expect(queryToList(q)).toEqual({ state, viewId: 'v1' })
+    // the plain list is the bare URL
+    expect(listToQuery({ q: '', filters: emptyFilters(), sort: 'created_at', desc: true }, null)).toEqual({})
+    expect(queryToList({})).toBeNull()
+    expect(queryToList({ tab: 'x' })).toBeNull()
+  })
+
+  it('reads a hand-edited URL defensively', () => {
+    const r = queryToList({ kind: 'robot', created: '2026-01-01..soon', updated: ['2026-02-01..2026-02-02', 'x'], sort: 'DROP', q: ['a', 'b'], view: '' })
+    expect(r).toEqual({
+      state: { q: 'a', filters: { ...emptyFilters(), updated: ['2026-02-01', '2026-02-02'] }, sort: 'created_at', desc: true },
+      viewId: null,
+    })
+    expect(queryToList({ sort: '-updated_at' })?.state).toMatchObject({ sort: 'updated_at', desc: true })
+    expect(queryToList({ sort: 'code' })?.state).toMatchObject({ sort: 'code', desc: false })
   })
 })

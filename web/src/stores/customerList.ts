@@ -101,6 +101,67 @@ export function sanitizeConfig(raw: unknown): ListConfig {
   }
 }
 
+/** What the address bar holds of the list: search, filters, sort (not columns, not pages). */
+export type ListState = Omit<ListConfig, 'columns'>
+
+/** The query keys the list owns in its URL (`/customers?q=…&kind=…`). */
+export const LIST_QUERY_KEYS = ['q', 'owner_id', 'department_id', 'kind', 'province', 'created', 'updated', 'sort', 'view'] as const
+
+const DEFAULT_SORT = '-created_at'
+
+/** The list's state as its URL query; defaults are left out (`{}` for the plain list). */
+export function listToQuery(c: ListState, viewId: string | null): Record<string, string> {
+  const f = c.filters
+  const out: Record<string, string> = {}
+  // the text as typed (trimming would fight the search box while typing)
+  if (c.q) out.q = c.q
+  if (f.owner_id) out.owner_id = f.owner_id
+  if (f.department_id) out.department_id = f.department_id
+  if (f.kind) out.kind = f.kind
+  if (f.province) out.province = f.province
+  if (f.created) out.created = `${f.created[0]}..${f.created[1]}`
+  if (f.updated) out.updated = `${f.updated[0]}..${f.updated[1]}`
+  const sort = (c.desc ? '-' : '') + c.sort
+  if (sort !== DEFAULT_SORT) out.sort = sort
+  if (viewId) out.view = viewId
+  return out
+}
+
+/**
+ * The list's state from a URL query (a reload, a shared link), checked like a
+ * saved view; null when the query says nothing about the list.
+ */
+export function queryToList(query: Record<string, unknown>): { state: ListState; viewId: string | null } | null {
+  if (!LIST_QUERY_KEYS.some((k) => query[k] !== undefined)) return null
+  const one = (k: string): string => {
+    const v = query[k]
+    const s = Array.isArray(v) ? v[0] : v
+    return typeof s === 'string' ? s : ''
+  }
+  const range = (k: string): [string, string] | null => {
+    const m = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/.exec(one(k))
+    return m ? [m[1] as string, m[2] as string] : null
+  }
+  const sort = /^(-?)(created_at|updated_at|name|code)$/.exec(one('sort'))
+  const kind = one('kind')
+  return {
+    state: {
+      q: one('q'),
+      filters: {
+        owner_id: one('owner_id'),
+        department_id: one('department_id'),
+        kind: kind === 'person' || kind === 'company' ? kind : '',
+        province: one('province'),
+        created: range('created'),
+        updated: range('updated'),
+      },
+      sort: sort ? (sort[2] as SortKey) : 'created_at',
+      desc: sort ? sort[1] === '-' : true,
+    },
+    viewId: one('view') || null,
+  }
+}
+
 const COLUMNS_KEY = 'kehu.customerColumns'
 
 function savedColumns(): ColumnKey[] {
@@ -196,6 +257,23 @@ export const useCustomerListStore = defineStore('customerList', () => {
     columns.value = [...c.columns]
   }
 
+  /** Show another list (from the address bar): its settings, none of the old results. */
+  function show(c: ListState, viewId: string | null): void {
+    seq++
+    controller?.abort()
+    q.value = c.q
+    Object.assign(filters, c.filters)
+    sort.value = c.sort
+    desc.value = c.desc
+    activeViewId.value = viewId
+    items.value = []
+    nextCursor.value = null
+    loading.value = false
+    loadingMore.value = false
+    loaded.value = false
+    error.value = null
+  }
+
   function resetFilters(): void {
     Object.assign(filters, emptyFilters())
   }
@@ -240,6 +318,7 @@ export const useCustomerListStore = defineStore('customerList', () => {
     load,
     loadMore,
     apply,
+    show,
     resetFilters,
     replaceItem,
     reset,
