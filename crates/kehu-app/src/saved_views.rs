@@ -180,6 +180,10 @@ impl App {
         if let Some(c) = &body.config {
             new.config = config_text(c)?;
         }
+        if new.name == old.name && new.config == old.config {
+            // Nothing to change: no new version, so other tabs stay current.
+            return Ok(view_of(&old));
+        }
         new.updated_at = self.now();
         let row = sv::update_view(&mut tx, &new).await?;
         self.audit(

@@ -82,7 +82,7 @@ impl ProblemSpec {
         let detail = message(locale, self.code, &params);
         json!({
             "type": self.code,
-            "title": title(locale, self.status),
+            "title": title(locale, self.status, self.code),
             "status": self.status.as_u16(),
             "detail": detail,
             "errors": errors,
@@ -91,8 +91,9 @@ impl ProblemSpec {
 }
 
 /// The problem's short summary, in the caller's language.
-fn title(locale: Locale, status: StatusCode) -> &'static str {
+fn title(locale: Locale, status: StatusCode, code: &str) -> &'static str {
     let (zh, en) = match status.as_u16() {
+        403 if code == "problem.csrf" => ("页面已过期", "Page expired"),
         400 => ("请求无效", "Bad request"),
         401 => ("需要登录", "Sign-in required"),
         403 => ("没有权限", "Not allowed"),

@@ -40,6 +40,10 @@ async fn login_sets_cookie_and_csrf_is_required(b: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.body["type"], "problem.csrf");
+    assert_eq!(
+        r.body["title"], "页面已过期",
+        "a CSRF refusal does not say \"no permission\""
+    );
     c.csrf = Some("wrong".into());
     assert_eq!(
         c.post(

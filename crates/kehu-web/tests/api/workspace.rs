@@ -65,6 +65,13 @@ async fn saved_views_are_private_and_versioned(b: Backend) {
         "config kept when only the name changes"
     );
 
+    // Sending what is already stored changes nothing, not even the version.
+    let same = li.patch(&path, json!({"name": "改名"}), Some("2")).await;
+    assert_eq!(
+        (same.status, same.body["version"].as_i64()),
+        (StatusCode::OK, Some(2))
+    );
+
     // Names are unique per user; the same name is fine for someone else.
     let dup = li
         .post(
