@@ -5,6 +5,7 @@
 //! can only fail by its own rules.
 
 pub mod access;
+pub mod analytics;
 pub mod code;
 pub mod custom_field;
 pub mod customer;
