@@ -2,6 +2,8 @@
 //! environment variable), wires store, keys, app and web together, and runs
 //! the command. Only this crate reads the environment.
 
+mod analyze;
+
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -130,6 +132,39 @@ enum Command {
     Audit(AuditCmd),
     /// Print the OpenAPI document.
     Openapi,
+    /// Fit the purchase models to an order log and score every customer.
+    ///
+    /// Reads a CSV with header `customer_id,date,amount` (amount in yuan, up
+    /// to 2 decimals; extra columns such as `quantity` are ignored; a
+    /// purchase is a distinct customer-day). Prints the fitted parameters as
+    /// one JSON object and writes one row per customer to --out.
+    Analyze {
+        #[arg(long)]
+        orders: PathBuf,
+        /// RFM is scored as of this day (YYYY-MM-DD, inclusive).
+        #[arg(long, value_parser = parse_day)]
+        as_of: time::Date,
+        /// The models see orders up to this day; defaults to --as-of.
+        #[arg(long, value_parser = parse_day)]
+        calibration_end: Option<time::Date>,
+        #[arg(long, value_enum, default_value = "week")]
+        unit: UnitArg,
+        /// Expected purchases over this many units after calibration end.
+        #[arg(long, default_value_t = 13.0)]
+        horizon: f64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum UnitArg {
+    Day,
+    Week,
+}
+
+fn parse_day(s: &str) -> Result<time::Date, String> {
+    analyze::parse_date(None, s).map_err(|e| e.to_string())
 }
 
 #[derive(Subcommand)]
@@ -500,6 +535,31 @@ async fn main() -> Result<()> {
                 to.display(),
                 started.elapsed().as_secs_f64()
             );
+            Ok(())
+        }
+        Command::Analyze {
+            orders,
+            as_of,
+            calibration_end,
+            unit,
+            horizon,
+            out,
+        } => {
+            if !(horizon.is_finite() && horizon >= 0.0) {
+                bail!("--horizon 应为不小于 0 的数 / --horizon must be a number ≥ 0");
+            }
+            let line = analyze::run(&analyze::AnalyzeArgs {
+                orders: &orders,
+                as_of,
+                calibration_end,
+                unit: match unit {
+                    UnitArg::Day => kehu_domain::analytics::TimeUnit::Day,
+                    UnitArg::Week => kehu_domain::analytics::TimeUnit::Week,
+                },
+                horizon,
+                out: &out,
+            })?;
+            analyze::write_line(&line)?;
             Ok(())
         }
         Command::Seed {

@@ -1092,3 +1092,176 @@ fn migrate_creates_the_schema_on_a_fresh_path() {
     let out = run(env.cmd(&["migrate", "--database-url", "mysql://x"]), None);
     assert!(out.refused().contains("'mysql'"), "{out:?}");
 }
+
+// ---------------------------------------------------------------- analyze
+
+/// An order log with a buy-then-maybe-stop rhythm (a small LCG, so the file
+/// is the same on every run): 400 customers over 2025, amounts in yuan with
+/// 0–2 decimals, a few same-day duplicates, plus a header in another order.
+fn order_log() -> String {
+    let mut s = String::from("date,customer_id,amount,quantity\n");
+    let mut state: u64 = 42;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as f64 / (1u64 << 31) as f64
+    };
+    let start = time::macros::date!(2025 - 01 - 01);
+    for c in 0..400 {
+        let mut day = (next() * 120.0) as i64;
+        let rate = 0.02 + next() * 0.1; // purchases per day while active
+        let stop = 0.1 + next() * 0.4; // chance to drop out after each purchase
+        loop {
+            if day > 364 {
+                break;
+            }
+            let date = start + time::Duration::days(day);
+            let amount = 20.0 + next() * 400.0;
+            s.push_str(&format!("{date},C{c:04},{amount:.2},1\n"));
+            if next() < 0.05 {
+                s.push_str(&format!("{date},C{c:04},5,1\n"));
+            }
+            if next() < stop {
+                break;
+            }
+            day += 1 + (-next().max(1e-9).ln() / rate) as i64;
+        }
+    }
+    s
+}
+
+#[test]
+fn analyze_fits_the_models_and_scores_every_customer() {
+    let dir = TempDir::new().unwrap();
+    let orders = dir.path().join("orders.csv");
+    fs::write(&orders, order_log()).unwrap();
+    let out = dir.path().join("results.csv");
+    let mut c = kehu(dir.path());
+    c.args(["analyze", "--orders"]).arg(&orders).args([
+        "--as-of",
+        "2025-12-31",
+        "--calibration-end",
+        "2025-09-30",
+        "--unit",
+        "week",
+        "--horizon",
+        "13",
+        "--out",
+    ]);
+    c.arg(&out);
+    let stdout = run(c, None).ok().to_string();
+    let params: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    for k in ["r", "alpha", "a", "b"] {
+        let v = params["bgnbd"][k].as_f64().unwrap_or(f64::NAN);
+        assert!(v.is_finite() && v > 0.0, "bgnbd.{k} = {v}: {stdout}");
+    }
+    assert!(params["bgnbd"]["log_likelihood"].as_f64().unwrap() < 0.0);
+    for k in ["p", "q", "v", "log_likelihood"] {
+        assert!(
+            params["gamma_gamma"][k]
+                .as_f64()
+                .is_some_and(f64::is_finite),
+            "{stdout}"
+        );
+    }
+    let text = fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "customer_id,frequency,recency,T,r_score,f_score,m_score,p_alive,expected_purchases,expected_spend,clv"
+        )
+    );
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    // One row per customer first seen by the calibration end.
+    let log = order_log();
+    let mut first_seen: std::collections::BTreeMap<&str, &str> = Default::default();
+    for l in log.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let e = first_seen.entry(f[1]).or_insert(f[0]);
+        if f[0] < *e {
+            *e = f[0];
+        }
+    }
+    let expected = first_seen.values().filter(|d| **d <= "2025-09-30").count();
+    assert_eq!(rows.len(), expected);
+    for r in &rows {
+        let p: f64 = r[7].parse().unwrap();
+        assert!((0.0..=1.0).contains(&p), "{r:?}");
+        for s in &r[4..7] {
+            assert!(("1"..="5").contains(&s.as_str()), "{r:?}");
+        }
+        let (e, clv): (f64, f64) = (r[8].parse().unwrap(), r[10].parse().unwrap());
+        assert!(e >= 0.0 && clv >= 0.0, "{r:?}");
+    }
+    // Frequency is repeat purchase days (a same-day extra order is not one),
+    // recency and T in weeks, from the log itself for one customer.
+    let row = &rows[0];
+    let days: std::collections::BTreeSet<&str> = log
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1) == Some(row[0].as_str()))
+        .map(|l| l.split(',').next().unwrap())
+        .filter(|d| *d <= "2025-09-30")
+        .collect();
+    assert_eq!(row[1], (days.len() - 1).to_string(), "{row:?} {days:?}");
+    let day = |s: &str| {
+        time::Date::parse(
+            s,
+            &time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .unwrap()
+    };
+    let first = day(days.first().unwrap());
+    let t: f64 = row[3].parse().unwrap();
+    assert!(
+        (t - (day("2025-09-30") - first).whole_days() as f64 / 7.0).abs() < 1e-9,
+        "{row:?}"
+    );
+}
+
+#[test]
+fn analyze_names_the_line_and_field_of_bad_input() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("r.csv");
+    let cases = [
+        (
+            "customer_id,date,amount\nA,2025-01-02,10\nB,2025-13-40,5\n",
+            "line 3, date",
+        ),
+        (
+            "customer_id,date,amount\nA,2025-01-02,-3\n",
+            "line 2, amount",
+        ),
+        (
+            "customer_id,date,amount\nA,2025-01-02,1.234\n",
+            "line 2, amount",
+        ),
+        (
+            "customer,date,amount\nA,2025-01-02,1\n",
+            "missing column customer_id",
+        ),
+        (
+            "customer_id,date,amount\nA,2025-01-02,10\nB,2025-01-03,4\n",
+            "no customer bought again",
+        ),
+    ];
+    for (csv, want) in cases {
+        let f = dir.path().join("o.csv");
+        fs::write(&f, csv).unwrap();
+        let mut c = kehu(dir.path());
+        c.args(["analyze", "--orders"])
+            .arg(&f)
+            .args(["--as-of", "2025-12-31", "--out"])
+            .arg(&out);
+        let err = run(c, None).refused().to_string();
+        assert!(err.contains(want), "{want}: {err}");
+        assert!(
+            err.contains('行') || err.contains("列") || err.contains("客户"),
+            "zh-CN too: {err}"
+        );
+    }
+}

@@ -2,7 +2,7 @@
 //! will buy (ANALYTICS.md, "BG/NBD").
 
 use super::optimize::nelder_mead;
-use super::special::{euler_bracket_over_eps, ln_beta, ln_gamma, log_sum_exp};
+use super::special::{euler_bracket_over_eps, hyp2f1, ln_beta, ln_gamma, log_sum_exp};
 use super::summary::{RepeatSummary, TimeUnit};
 
 /// BG/NBD parameters: purchase rate λ ~ Gamma(shape r, rate α), so α is in
@@ -86,7 +86,12 @@ impl BgNbdParams {
         let xf = f64::from(x);
         let c = self.a + self.b + xf - 1.0;
         let z = horizon / (self.alpha + t + horizon);
-        let bracket = euler_bracket_over_eps(self.a + self.b - 1.0 - self.r, self.a - 1.0, c, z);
+        let bracket = if (self.a - 1.0).abs() <= EULER_MAX_EPS {
+            euler_bracket_over_eps(self.a + self.b - 1.0 - self.r, self.a - 1.0, c, z)
+        } else {
+            let lead = (-(self.r + xf) * (horizon / (self.alpha + t)).ln_1p()).exp();
+            (1.0 - lead * hyp2f1(self.r + xf, self.b + xf, c, z)) / (self.a - 1.0)
+        };
         c * bracket * self.p_alive(x, t_x, t)
     }
 
@@ -99,9 +104,19 @@ impl BgNbdParams {
         }
         let c = self.a + self.b - 1.0;
         let w = horizon / (self.alpha + horizon);
-        c * euler_bracket_over_eps(c - self.r, self.a - 1.0, c, w)
+        if (self.a - 1.0).abs() <= EULER_MAX_EPS {
+            c * euler_bracket_over_eps(c - self.r, self.a - 1.0, c, w)
+        } else {
+            let lead = (-self.r * (horizon / self.alpha).ln_1p()).exp();
+            c * (1.0 - lead * hyp2f1(self.r, self.b, c, w)) / (self.a - 1.0)
+        }
     }
 }
+
+/// Up to this |a − 1| the Euler-transformed series is used (exact through
+/// a = 1); beyond it, the direct 2F1, whose series stays finite when the
+/// fit drives a and b very large (almost no dropout).
+const EULER_MAX_EPS: f64 = 30.0;
 
 /// A fitted BG/NBD model.
 #[derive(Debug, Clone, PartialEq)]
@@ -177,4 +192,53 @@ pub fn fit_bgnbd<K>(summaries: &[RepeatSummary<K>]) -> Option<BgNbdFit> {
         groups: groups.len(),
         evaluations: m.evaluations,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both ways of evaluating E[Y] agree where both are valid, and the
+    /// direct one stays finite where a fit drove a and b huge.
+    #[test]
+    fn expected_purchases_agree_across_the_evaluation_switch() {
+        for &(a, b) in &[(5.0, 9.0), (25.0, 80.0)] {
+            let p = BgNbdParams {
+                r: 2.1,
+                alpha: 7.9,
+                a,
+                b,
+            };
+            for &(x, t_x, t, h) in &[
+                (0u32, 0.0, 20.0, 13.0),
+                (6, 18.0, 28.0, 13.0),
+                (44, 25.1, 28.4, 52.0),
+            ] {
+                let euler = p.expected_purchases(x, t_x, t, h);
+                let xf = f64::from(x);
+                let c = a + b + xf - 1.0;
+                let z = h / (p.alpha + t + h);
+                let lead = (-(p.r + xf) * (h / (p.alpha + t)).ln_1p()).exp();
+                let direct = c * (1.0 - lead * hyp2f1(p.r + xf, b + xf, c, z)) / (a - 1.0)
+                    * p.p_alive(x, t_x, t);
+                assert!(
+                    (euler - direct).abs() <= 1e-9 * euler.abs().max(1e-12),
+                    "{a} {b} {x}: {euler} vs {direct}"
+                );
+            }
+        }
+        let huge = BgNbdParams {
+            r: 10.26,
+            alpha: 7.87,
+            a: 3.75e6,
+            b: 1.32e8,
+        };
+        let (e13, e26) = (
+            huge.expected_purchases(44, 25.14, 28.43, 13.0),
+            huge.expected_purchases(44, 25.14, 28.43, 26.0),
+        );
+        assert!(e13.is_finite() && e13 > 0.0 && e26 > e13, "{e13} {e26}");
+        let n = huge.expected_purchases_new(13.0);
+        assert!(n.is_finite() && n > 0.0, "{n}");
+    }
 }

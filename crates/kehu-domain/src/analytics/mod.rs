@@ -6,6 +6,7 @@ pub mod bgnbd;
 pub mod clv;
 pub mod gamma_gamma;
 pub mod optimize;
+pub mod report;
 pub mod rfm;
 pub mod special;
 pub mod summary;
@@ -16,6 +17,7 @@ mod sim_tests;
 pub use bgnbd::{BgNbdFit, BgNbdParams, fit_bgnbd};
 pub use clv::{ClvConfig, clv};
 pub use gamma_gamma::{GammaGammaFit, GammaGammaParams, fit_gamma_gamma};
+pub use report::{Analysis, AnalysisError, AnalysisOptions, CustomerResult, analyze};
 pub use rfm::{RfmScore, RfmSegment, ntile, rfm_scores};
 pub use summary::{
     CustomerFacts, Order, RepeatSummary, TimeUnit, customer_facts, day_number, repeat_summary,

@@ -89,6 +89,26 @@ pub fn euler_bracket_over_eps(a_coef: f64, eps: f64, c_coef: f64, z: f64) -> f64
     -expm1_over_eps - (eps * l).exp() * sum
 }
 
+/// Gauss's 2F1(a, b; c; z) by its power series, for 0 ≤ z < 1 and c > 0.
+/// Used where Euler's transformation would not help: with a large
+/// dropout shape `a`, the transformed series' terms grow like
+/// ((a−1)z)^k/k! before they shrink and overflow, while the direct series
+/// converges geometrically.
+pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    let mut k = 0.0_f64;
+    for _ in 0..MAX_TERMS {
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1.0)) * z;
+        sum += term;
+        if term == 0.0 || term.abs() < 1e-17 * sum.abs() {
+            break;
+        }
+        k += 1.0;
+    }
+    sum
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
