@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod optimize;
 pub mod report;
 pub mod rfm;
+pub mod rules;
 pub mod special;
 pub mod summary;
 pub mod tier;
@@ -31,6 +32,10 @@ pub use gamma_gamma::{GammaGammaFit, GammaGammaParams, fit_gamma_gamma};
 pub use lifecycle::{LifecycleConfig, PreviousStage, Stage, StageAssignment, lifecycle_stage};
 pub use report::{Analysis, AnalysisError, AnalysisOptions, CustomerResult, analyze};
 pub use rfm::{RfmScore, RfmSegment, ntile, rfm_scores};
+pub use rules::{
+    CmpOp, CustomValue, ErrorKind, Expected, Expr, Field, Found, NumField, ParseError, RuleContext,
+    TextField, Value, ValueType, parse_rule,
+};
 pub use summary::{
     CustomerFacts, Order, RepeatSummary, TimeUnit, customer_facts, day_number, repeat_summary,
 };
