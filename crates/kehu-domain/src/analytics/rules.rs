@@ -29,7 +29,8 @@
 //!
 //! Amounts: the spend fields and `average_order_value` are written in yuan
 //! in rules (plain numbers, `¥5000` and `5000元` all mean 5000 yuan) and
-//! compared against the fen values of [`CustomerFacts`]. A money literal on
+//! compared against the fen values of [`CustomerFacts`] (rounded to the
+//! nearest fen). A money literal on
 //! any other field is an error.
 //!
 //! Semantic checks at parse time: unknown fields, a number field compared
@@ -536,6 +537,8 @@ enum Tok {
     In,
     True,
     False,
+    /// A character no token starts with.
+    Other,
 }
 
 #[derive(Clone, Debug)]
@@ -688,13 +691,9 @@ fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
                 }
             }
             _ => {
-                return Err(err(
-                    i,
-                    ErrorKind::Syntax {
-                        expected: Expected::Condition,
-                        found: Found::Text(c.to_string()),
-                    },
-                ));
+                // No rule accepts it; the parser reports what it expected here.
+                i += 1;
+                Tok::Other
             }
         };
         out.push(Token {
@@ -927,7 +926,7 @@ impl Parser<'_> {
                     }));
                 }
                 match value {
-                    Value::Num(v) if f.is_money() => Value::Num(v * 100.0),
+                    Value::Num(v) if f.is_money() => Value::Num((v * 100.0).round()),
                     v => v,
                 }
             }
@@ -1132,6 +1131,10 @@ mod tests {
         assert!(eval("spend_365d = 5000", &c));
         assert!(!eval("spend_365d > 5000.00", &c));
         assert!(eval("spend_365d > ¥4999.99", &c));
+        let mut small = RuleContext::new();
+        small.set_number(NumField::Spend30d, 10.0);
+        // 0.1 × 100 is not exactly 10 in binary; literals are rounded to the fen.
+        assert!(eval("spend_30d = ¥0.10 and spend_30d = 0.1元", &small));
         assert!(!eval("spend_365d >= 500001", &c));
         assert_eq!(
             parse_rule("spend_365d >= ¥5000").unwrap(),
@@ -1281,6 +1284,12 @@ mod tests {
         assert_eq!(
             e.render(Locale::En),
             "column 20: expected a condition (a field, has_tag, not or \"(\"), found \"@\""
+        );
+        let e = err("orders_90d ! 3");
+        assert_eq!((e.column, e.expected()), (12, Some(Expected::ComparisonOp)));
+        assert_eq!(
+            e.render(Locale::ZhCn),
+            "第 12 列：应为比较运算符，实际为“!”"
         );
         let e = err("spend_30d > ¥x");
         assert_eq!((e.column, e.expected()), (14, Some(Expected::Number)));
