@@ -537,13 +537,10 @@ impl App {
         tenant_id: &str,
         owner: &Option<String>,
     ) -> Result<()> {
-        if let Some(o) = owner {
-            match org::user(&mut tx.conn(), tenant_id, o).await? {
-                Some(u) if u.disabled == 0 => {}
-                _ => return Err(FieldError::new("owner_id", "user.unknown").into()),
-            }
+        match owner {
+            Some(o) => active_user(&mut tx.conn(), tenant_id, o, "owner_id").await,
+            None => Ok(()),
         }
-        Ok(())
     }
 
     async fn next_code(&self, tx: &mut Tx, tenant_id: &str) -> Result<String> {
@@ -1447,9 +1444,7 @@ impl App {
         let (_, _, keys) = self.load(actor, customer_id, Access::Write).await?;
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        self.check_owner(&mut tx, &actor.tenant_id, &Some(user_id.to_string()))
-            .await
-            .map_err(|_| AppError::Validation(FieldError::new("user_id", "user.unknown").into()))?;
+        active_user(&mut tx.conn(), &actor.tenant_id, user_id, "user_id").await?;
         let t = TeamRow {
             tenant_id: actor.tenant_id.clone(),
             customer_id: customer_id.into(),
@@ -1568,5 +1563,19 @@ pub fn order_view(o: &OrderRow, lines: &[OrderLineRow]) -> OrderView {
             })
             .collect(),
         created_at: crate::views::rfc3339(o.created_at),
+    }
+}
+
+/// An enabled user of the tenant, or a field error naming `field`: who a
+/// customer may be assigned or shared to.
+pub(crate) async fn active_user(
+    c: &mut kehu_store::db::Conn<'_>,
+    tenant_id: &str,
+    user_id: &str,
+    field: &str,
+) -> Result<()> {
+    match org::user(c, tenant_id, user_id).await? {
+        Some(u) if u.disabled == 0 => Ok(()),
+        _ => Err(FieldError::new(field, "user.unknown").into()),
     }
 }

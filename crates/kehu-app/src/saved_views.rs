@@ -241,10 +241,7 @@ impl App {
             BulkAction::AddTeam { user_id, .. } => (user_id, "user_id"),
         };
         let mut r = self.store.reader().await?;
-        match kehu_store::org::user(&mut r.conn(), &actor.tenant_id, user).await? {
-            Some(u) if u.disabled == 0 => {}
-            _ => return Err(FieldError::new(field, "user.unknown").into()),
-        }
+        crate::customers::active_user(&mut r.conn(), &actor.tenant_id, user, field).await?;
         drop(r);
         let mut updated = 0;
         let mut failed = Vec::new();
