@@ -1,6 +1,6 @@
 // Shows an error the user can act on: field errors stay next to fields, the
 // rest goes to a notification in the UI language.
-import { ElNotification } from 'element-plus'
+import { ElMessage, ElNotification } from 'element-plus'
 import { ApiError } from '@/api/http'
 import { i18n } from '@/i18n'
 
@@ -60,4 +60,20 @@ export function fieldErrorMap(e: unknown): Record<string, string> {
     for (const [k, v] of Object.entries(e.fieldErrors)) out[k] = v.join(' ')
   }
   return out
+}
+
+/**
+ * A form's failed save: a stale version (412) says so and runs `reload`
+ * (close the dialog, fetch again); field errors come back for the form;
+ * anything else is notified. Returns the field errors to show (maybe none).
+ */
+export async function saveFailed(e: unknown, reload: () => unknown): Promise<Record<string, string>> {
+  if (e instanceof ApiError && e.status === 412) {
+    ElMessage.warning(i18n.global.t('conflict.reloaded'))
+    await reload()
+    return {}
+  }
+  if (e instanceof ApiError && e.hasFieldErrors) return fieldErrorMap(e)
+  notifyError(e)
+  return {}
 }
