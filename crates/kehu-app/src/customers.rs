@@ -456,6 +456,8 @@ pub fn customer_view(actor: &Actor, row: &CustomerRow, s: &Sensitive) -> Custome
         custom_fields: show("custom_fields")
             .then(|| serde_json::from_str(&row.custom_fields).unwrap_or(json!({}))),
         masked,
+        tier: None,
+        stage: None,
         version: row.version,
         created_at: crate::views::rfc3339(row.created_at),
         updated_at: crate::views::rfc3339(row.updated_at),
@@ -480,6 +482,12 @@ pub struct ListQuery {
     pub created_to: Option<String>,
     pub updated_from: Option<String>,
     pub updated_to: Option<String>,
+    /// Value tier of the last classification: `A`, `B`, `C` or `D`.
+    pub tier: Option<String>,
+    /// Lifecycle stage: `prospect`, `new`, `active`, `loyal`, `at_risk`, `churned` or `won_back`.
+    pub stage: Option<String>,
+    /// Customers carrying this tag (from tag rules).
+    pub tag: Option<String>,
     /// `created_at`, `updated_at`, `name` or `code`; prefix `-` for descending. Default `-created_at`.
     pub sort: Option<String>,
     pub cursor: Option<String>,
@@ -696,8 +704,26 @@ impl App {
             created_to: inst("created_to", &q.created_to),
             updated_from: inst("updated_from", &q.updated_from),
             updated_to: inst("updated_to", &q.updated_to),
+            tier: q.tier.clone(),
+            stage: q.stage.clone(),
+            tag: q.tag.clone(),
             search: None,
         };
+        if let Some(t) = &q.tier
+            && !["A", "B", "C", "D"].contains(&t.as_str())
+        {
+            errors.push(FieldError::new("tier", "value.invalid").with("allowed", "A, B, C, D"));
+        }
+        if let Some(st) = &q.stage
+            && !kehu_domain::analytics::Stage::ALL
+                .iter()
+                .any(|x| x.code() == st)
+        {
+            errors.push(FieldError::new("stage", "value.invalid").with(
+                "allowed",
+                "prospect, new, active, loyal, at_risk, churned, won_back",
+            ));
+        }
         if let Some(k) = &q.kind
             && Kind::parse(k).is_none()
         {
@@ -755,6 +781,17 @@ impl App {
             let s = open(&keys, &customer_aad(&actor.tenant_id, &row.id), &row.sealed)?;
             items.push(customer_view(actor, &row, &s));
             last = Some(row);
+        }
+        // Tier and stage badges from the last classification.
+        let ids: Vec<String> = items.iter().map(|c| c.id.clone()).collect();
+        let mut r = self.store.reader().await?;
+        let badges = kehu_store::insight::badges(&mut r.conn(), &actor.tenant_id, &ids).await?;
+        drop(r);
+        for b in badges {
+            if let Some(c) = items.iter_mut().find(|c| c.id == b.customer_id) {
+                c.tier = Some(b.tier);
+                c.stage = Some(b.stage);
+            }
         }
         let next_cursor = if more {
             last.map(|r| encode_cursor(&sort_s, &Cursor::after(&r, sort)))
@@ -1247,6 +1284,9 @@ impl App {
             .collect();
         let mut tx = self.store.begin().await?;
         cs::insert_order(&mut tx, &orow, &lines).await?;
+        // Re-classify the customer in the background, committed with the order.
+        crate::insight::enqueue_customer_update(&mut tx, &actor.tenant_id, customer_id, now)
+            .await?;
         self.audit(
             &mut tx,
             &keys,

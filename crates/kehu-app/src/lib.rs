@@ -9,6 +9,7 @@
 pub mod auth;
 mod auth_cache;
 pub mod customers;
+pub mod insight;
 pub mod org;
 pub mod saved_views;
 pub mod seed;
@@ -66,6 +67,7 @@ impl From<StoreError> for AppError {
                     "role" => ("key", "unique.role"),
                     "tenant" => ("tenant", "unique.tenant"),
                     "view_name" => ("name", "unique.view_name"),
+                    "rule_name" => ("name", "unique.rule_name"),
                     _ => ("", "problem.conflict"),
                 };
                 AppError::Conflict(FieldError::new(field, code))

@@ -75,6 +75,12 @@ pub struct CustomerView {
     pub custom_fields: Option<serde_json::Value>,
     /// Fields shown masked; `POST /customers/{id}/reveal` returns them in clear.
     pub masked: Vec<String>,
+    /// Value tier of the last classification (`A`…`D`); list responses only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    /// Lifecycle stage code of the last classification; list responses only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,

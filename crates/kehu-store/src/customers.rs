@@ -80,7 +80,7 @@ fn push_owner_clause(q: &mut Sql, v: &Viewer) {
 
 /// Appends ` AND (<scope>)` for customers aliased `c`: the owner part or a
 /// team membership (with write access when `access` is `Write`).
-fn push_scope(q: &mut Sql, v: &Viewer, access: Access) {
+pub(crate) fn push_scope(q: &mut Sql, v: &Viewer, access: Access) {
     if v.scope == DataScope::All {
         return;
     }
@@ -362,6 +362,12 @@ pub struct CustomerFilter {
     pub created_to: Option<i64>,
     pub updated_from: Option<i64>,
     pub updated_to: Option<i64>,
+    /// Value tier ("A" … "D") of the last classification.
+    pub tier: Option<String>,
+    /// Lifecycle stage code of the last classification.
+    pub stage: Option<String>,
+    /// Carries this tag (from tag rules).
+    pub tag: Option<String>,
     pub search: Option<SearchSpec>,
 }
 
@@ -476,6 +482,24 @@ fn push_filters(
         if let Some(val) = val {
             q.push(" AND ").push(cond).bind(val);
         }
+    }
+    // Classification filters are semi-joins on their own indexes.
+    let insight = [("tier", &f.tier), ("stage", &f.stage)];
+    for (col, val) in insight {
+        if let Some(val) = val {
+            q.push(" AND c.id IN (SELECT ci.customer_id FROM customer_insight ci WHERE ci.tenant_id = ")
+            .bind(&v.tenant_id)
+            .push(&format!(" AND ci.{col} = "))
+            .bind(val)
+            .push(")");
+        }
+    }
+    if let Some(tag) = &f.tag {
+        q.push(" AND c.id IN (SELECT ct.customer_id FROM customer_tags ct WHERE ct.tenant_id = ")
+            .bind(&v.tenant_id)
+            .push(" AND ct.tag = ")
+            .bind(tag)
+            .push(")");
     }
     if let Some(s) = &f.search {
         push_search(q, s, &v.tenant_id, pg);

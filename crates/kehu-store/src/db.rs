@@ -13,8 +13,20 @@ use crate::StoreError;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Arg {
     I64(Option<i64>),
+    F64(Option<f64>),
     Text(Option<String>),
     Bytes(Option<Vec<u8>>),
+}
+
+impl From<f64> for Arg {
+    fn from(v: f64) -> Self {
+        Arg::F64(Some(v))
+    }
+}
+impl From<Option<f64>> for Arg {
+    fn from(v: Option<f64>) -> Self {
+        Arg::F64(v)
+    }
 }
 
 impl From<i64> for Arg {
@@ -136,6 +148,7 @@ fn sqlite_args(args: Vec<Arg>) -> Result<SqliteArguments, StoreError> {
     for a in args {
         let r = match a {
             Arg::I64(v) => out.add(v),
+            Arg::F64(v) => out.add(v),
             Arg::Text(v) => out.add(v),
             Arg::Bytes(v) => out.add(v),
         };
@@ -149,6 +162,7 @@ fn pg_args(args: Vec<Arg>) -> Result<PgArguments, StoreError> {
     for a in args {
         let r = match a {
             Arg::I64(v) => out.add(v),
+            Arg::F64(v) => out.add(v),
             Arg::Text(v) => out.add(v),
             Arg::Bytes(v) => out.add(v),
         };
@@ -218,6 +232,35 @@ impl Conn<'_> {
 
     pub async fn one<T: Rec>(&mut self, q: Sql) -> Result<T, StoreError> {
         self.opt(q).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Calls `f` for each row as it arrives, without holding the result
+    /// set in memory (classification reads every order of a tenant).
+    pub async fn each<T: Rec>(
+        &mut self,
+        q: Sql,
+        mut f: impl FnMut(T) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        use futures_util::TryStreamExt;
+        match self {
+            Conn::Sqlite(c) => {
+                let args = sqlite_args(q.args)?;
+                let mut rows =
+                    sqlx::query_as_with::<_, T, _>(AssertSqlSafe(q.text), args).fetch(&mut **c);
+                while let Some(r) = rows.try_next().await? {
+                    f(r)?;
+                }
+            }
+            Conn::Pg(c) => {
+                let args = pg_args(q.args)?;
+                let mut rows =
+                    sqlx::query_as_with::<_, T, _>(AssertSqlSafe(q.text), args).fetch(&mut **c);
+                while let Some(r) = rows.try_next().await? {
+                    f(r)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The first column of the first row as an integer (counts, sequences).

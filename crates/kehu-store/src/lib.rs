@@ -8,6 +8,8 @@
 pub mod audit;
 pub mod customers;
 pub mod db;
+pub mod insight;
+pub mod jobs;
 pub mod org;
 pub mod saved_views;
 

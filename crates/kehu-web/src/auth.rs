@@ -41,6 +41,15 @@ fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
         })
 }
 
+/// Text the server renders for the caller (explanations, signals) follows
+/// the request's `Accept-Language` when it names a language, like errors
+/// do; otherwise the user's own setting.
+fn prefer_request_language(actor: &mut Actor, parts: &Parts) {
+    if parts.headers.contains_key(header::ACCEPT_LANGUAGE) {
+        actor.locale = crate::error::locale_of(&parts.headers).tag().to_string();
+    }
+}
+
 /// A signed-in caller.
 pub struct Auth {
     pub actor: Actor,
@@ -68,7 +77,8 @@ impl FromRequestParts<AppState> for Auth {
             if token.is_empty() {
                 return Err(AppError::Unauthorized("auth.invalid_token").into());
             }
-            let actor = state.app.bearer_actor(token, &ip).await?;
+            let mut actor = state.app.bearer_actor(token, &ip).await?;
+            prefer_request_language(&mut actor, parts);
             return Ok(Auth {
                 actor,
                 session: None,
@@ -78,7 +88,8 @@ impl FromRequestParts<AppState> for Auth {
         let token = cookie_value(parts, SESSION_COOKIE).ok_or(ApiError::from(
             AppError::Unauthorized("problem.unauthorized"),
         ))?;
-        let (actor, csrf) = state.app.session_actor(&token, &ip).await?;
+        let (mut actor, csrf) = state.app.session_actor(&token, &ip).await?;
+        prefer_request_language(&mut actor, parts);
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
             let sent = parts

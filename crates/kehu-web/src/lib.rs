@@ -10,6 +10,7 @@ pub mod admin;
 pub mod auth;
 pub mod customers;
 pub mod error;
+pub mod insight;
 pub mod spa;
 pub mod views;
 
@@ -71,7 +72,7 @@ pub struct AppState {
 #[openapi(
     info(title = "Kehu API", description = "Kehu (客户) customer management REST API. Errors are application/problem+json with per-field codes; messages follow Accept-Language (zh-CN default, en).", version = "1"),
     servers((url = "/api/v1")),
-    tags((name = "auth"), (name = "customers"), (name = "contacts"), (name = "orders"), (name = "admin"), (name = "views")),
+    tags((name = "auth"), (name = "customers"), (name = "contacts"), (name = "orders"), (name = "admin"), (name = "views"), (name = "insight")),
     components(schemas(error::Problem, error::ProblemField)),
     modifiers(&Security),
     security(("session" = []), ("bearer" = []))
@@ -134,6 +135,19 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::verify_audit))
         .routes(routes!(views::list_views, views::create_view))
         .routes(routes!(views::patch_view, views::delete_view))
+        .routes(routes!(insight::customer_insight))
+        .routes(routes!(insight::at_risk))
+        .routes(routes!(insight::upgrades))
+        .routes(routes!(insight::cost_benefit))
+        .routes(routes!(insight::get_settings, insight::put_settings))
+        .routes(routes!(insight::list_rules, insight::create_rule))
+        .routes(routes!(
+            insight::get_rule,
+            insight::patch_rule,
+            insight::delete_rule
+        ))
+        .routes(routes!(insight::preview_rule))
+        .routes(routes!(insight::list_runs, insight::queue_run))
         .split_for_parts()
 }
 

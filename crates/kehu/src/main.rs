@@ -130,6 +130,18 @@ enum Command {
     /// Audit log tools.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Classify customers (tiers, lifecycle, RFM, predictions, tags).
+    /// With `--now` the run happens in this process and prints one JSON
+    /// line per tenant; without, it is queued for the server's worker.
+    Classify {
+        #[command(flatten)]
+        db: Db,
+        /// One tenant by slug; every tenant when absent.
+        #[arg(long, env = "KEHU_TENANT")]
+        tenant: Option<String>,
+        #[arg(long)]
+        now: bool,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Fit the purchase models to an order log and score every customer.
@@ -322,6 +334,7 @@ async fn serve(app: App, s: &ServeOpts) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(s.bind)
         .await
         .with_context(|| format!("cannot listen on {}", s.bind))?;
+    spawn_jobs(app.clone());
     let purge = app.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -343,6 +356,33 @@ async fn serve(app: App, s: &ServeOpts) -> Result<()> {
     .await?;
     app.store.close().await;
     Ok(())
+}
+
+/// Background work: the schedule (each tenant's nightly classification,
+/// checked every minute) and a worker that runs queued jobs. Both go
+/// through the database, so several processes on one PostgreSQL share them.
+fn spawn_jobs(app: Arc<App>) {
+    let sched = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = sched.enqueue_scheduled().await {
+                tracing::warn!(error = %e, "scheduling failed");
+            }
+        }
+    });
+    let worker = format!("{}-{}", std::process::id(), kehu_app::new_id());
+    tokio::spawn(async move {
+        loop {
+            match app.work_one(&worker, None).await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "job worker"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
+    });
 }
 
 fn two_years_to_today() -> (time::Date, time::Date) {
@@ -399,6 +439,15 @@ async fn main() -> Result<()> {
                     println!(
                         "  {} customers, {} contacts, {} orders in {:.1}s",
                         r.customers, r.contacts, r.orders, r.seconds
+                    );
+                    app.seed_demo_rules(&tid).await.map_err(app_err)?;
+                    let run = app
+                        .run_classification(&tid, "seed")
+                        .await
+                        .map_err(app_err)?;
+                    println!(
+                        "  classified in {:.1}s (tiers, lifecycle, RFM, churn model, tags)",
+                        run.total_ms as f64 / 1000.0
                     );
                     tid
                 }
@@ -621,6 +670,27 @@ async fn main() -> Result<()> {
                     bail!("audit log BROKEN at row {seq}: {reason}")
                 }
             }
+        }
+        Command::Classify { db, tenant, now } => {
+            let app = open(&db.database_url, &db.key_file, false).await?;
+            let tenants = match tenant {
+                Some(slug) => vec![
+                    app.tenant_id_by_slug(&slug)
+                        .await
+                        .map_err(|_| anyhow::anyhow!("no tenant '{slug}'"))?,
+                ],
+                None => app.tenant_ids().await.map_err(app_err)?,
+            };
+            for tid in tenants {
+                if now {
+                    let r = app.run_classification(&tid, "cli").await.map_err(app_err)?;
+                    println!("{}", serde_json::to_string(&r)?);
+                } else {
+                    let job = app.queue_run(&Actor::system(&tid)).await.map_err(app_err)?;
+                    println!("queued run {} for tenant {tid}", job.job_id);
+                }
+            }
+            Ok(())
         }
         Command::Openapi => {
             println!("{}", kehu_web::openapi_json());

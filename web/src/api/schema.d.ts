@@ -270,6 +270,26 @@ export interface paths {
         patch: operations["patch_contact"];
         trace?: never;
     };
+    "/customers/{id}/insight": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A customer's tier, stage, classes, RFM, prediction, signals, tags and
+         *     change history, each with the reason in the caller's language.
+         */
+        get: operations["customer_insight"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/customers/{id}/orders": {
         parameters: {
             query?: never;
@@ -390,6 +410,161 @@ export interface paths {
         head?: never;
         /** Rename or move a department (with its sub-departments). Needs `If-Match`. */
         patch: operations["patch_department"];
+        trace?: never;
+    };
+    "/insight/at-risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Customers in the caller's scope with at-risk signals, by value at risk
+         *     (12-month contribution × (1 − P(alive))), highest first.
+         */
+        get: operations["at_risk"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/insight/cost-benefit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Contribution against cost to serve, per tier, over the caller's scope. */
+        get: operations["cost_benefit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/insight/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tag rules in evaluation order. */
+        get: operations["list_rules"];
+        put?: never;
+        /** A new tag rule (evaluated after the existing ones). Needs `settings.admin`. */
+        post: operations["create_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/insight/rules/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * How many customers in the caller's scope a rule matches now, with up to
+         *     20 of them; a rule that does not parse is 422 naming the column.
+         */
+        post: operations["preview_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/insight/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_rule"];
+        put?: never;
+        post?: never;
+        /** Deletes a rule; its tags go at the next run. Needs `If-Match`. */
+        delete: operations["delete_rule"];
+        options?: never;
+        head?: never;
+        /** Changes a rule. Needs `If-Match` and `settings.admin`. */
+        patch: operations["patch_rule"];
+        trace?: never;
+    };
+    "/insight/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The last 50 classification runs, newest first. */
+        get: operations["list_runs"];
+        put?: never;
+        /**
+         * Queues a full classification run now; it shows in `GET /insight/runs`
+         *     when it starts. Needs `settings.admin`.
+         */
+        post: operations["queue_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/insight/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's classification settings (defaults until first saved: version 0). */
+        get: operations["get_settings"];
+        /**
+         * Replaces the settings; they apply from the next run. Needs `If-Match`
+         *     (`"0"` while the defaults apply) and `settings.admin`.
+         */
+        put: operations["put_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/insight/upgrades": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Customers in the caller's scope whose predicted 12-month contribution
+         *     reaches the next tier's threshold, highest first.
+         */
+        get: operations["upgrades"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/roles": {
@@ -518,6 +693,37 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Assigned: {
+            explanation: string;
+            name: string;
+            /** @description `YYYY-MM-DD`; tier and stage only. */
+            since?: string | null;
+            /** @description Stable code: `A`…`D`, a stage code, or a class code. */
+            value: string;
+        };
+        AtRiskItem: {
+            /** Format: int64 */
+            clv_fen?: number | null;
+            code: string;
+            customer_id: string;
+            /** Format: int32 */
+            days_since_last_purchase?: number | null;
+            name?: string | null;
+            owner_id?: string | null;
+            /** Format: double */
+            p_alive?: number | null;
+            signals: components["schemas"]["SignalView"][];
+            stage: string;
+            tier: string;
+            /** Format: double */
+            typical_interval_days?: number | null;
+            /** Format: int64 */
+            value_at_risk_fen: number;
+        };
+        AtRiskPage: {
+            items: components["schemas"]["AtRiskItem"][];
+            next_cursor?: string | null;
+        };
         AuditPage: {
             items: components["schemas"]["AuditView"][];
             next_cursor?: string | null;
@@ -577,6 +783,18 @@ export interface components {
              */
             updated: number;
         };
+        ClassSettings: {
+            /** Format: int64 */
+            amount_large_min_fen: number;
+            /** Format: int64 */
+            amount_mid_min_fen: number;
+            /** Format: int32 */
+            diversified_min_categories: number;
+            /** Format: int32 */
+            frequency_high_min: number;
+            /** Format: int32 */
+            frequency_mid_min: number;
+        };
         CodeSettingsBody: {
             pattern: string;
             reset: string;
@@ -623,6 +841,56 @@ export interface components {
             updated_at: string;
             /** Format: int64 */
             version: number;
+        };
+        CostBenefitRow: {
+            /** Format: int64 */
+            contribution_fen: number;
+            /** Format: int64 */
+            contribution_per_customer_fen: number;
+            /** Format: int64 */
+            cost_fen: number;
+            /** Format: int64 */
+            cost_per_customer_fen: number;
+            /** Format: int64 */
+            customers: number;
+            /** Format: int64 */
+            net_fen: number;
+            tier: string;
+        };
+        CostBenefitTotal: {
+            /** Format: int64 */
+            contribution_fen: number;
+            /** Format: int64 */
+            cost_fen: number;
+            /** Format: int64 */
+            customers: number;
+            /** Format: int64 */
+            net_fen: number;
+        };
+        /**
+         * @description Contribution (12 months, margin applied) against cost to serve (orders ×
+         *     cost per order + account-manager hours per tier × hourly cost), per tier.
+         */
+        CostBenefitView: {
+            tiers: components["schemas"]["CostBenefitRow"][];
+            total: components["schemas"]["CostBenefitTotal"];
+            /**
+             * Format: int64
+             * @description Customers in scope not classified yet.
+             */
+            unclassified: number;
+        };
+        CostSettings: {
+            /** Format: int64 */
+            cost_per_order_fen: number;
+            /** Format: double */
+            default_margin_pct: number;
+            /** Format: int64 */
+            hourly_cost_fen: number;
+            hours_per_year: components["schemas"]["HoursPerTier"];
+            margin_pct_by_category: {
+                [key: string]: number;
+            };
         };
         CustomFieldBody: {
             field_type: string;
@@ -717,6 +985,10 @@ export interface components {
             phones?: string[] | null;
             province?: string | null;
             source?: string | null;
+            /** @description Lifecycle stage code of the last classification; list responses only. */
+            stage?: string | null;
+            /** @description Value tier of the last classification (`A`…`D`); list responses only. */
+            tier?: string | null;
             unified_social_credit_code?: string | null;
             updated_at: string;
             /** Format: int64 */
@@ -737,6 +1009,117 @@ export interface components {
             parent_id?: string | null;
             /** Format: int64 */
             version: number;
+        };
+        /** @description The facts a classification used; money in 分, dates `YYYY-MM-DD`. */
+        FactsView: {
+            /** Format: int64 */
+            average_order_value_fen: number;
+            /** Format: int32 */
+            categories: number;
+            /** Format: int64 */
+            contribution_12m_fen: number;
+            /** Format: int32 */
+            days_since_last_purchase: number;
+            first_purchase: string;
+            last_purchase: string;
+            /** Format: int32 */
+            orders: number;
+            /** Format: int32 */
+            orders_30d: number;
+            /** Format: int32 */
+            orders_365d: number;
+            /** Format: int32 */
+            orders_90d: number;
+            /** Format: int32 */
+            purchase_days: number;
+            /** Format: int32 */
+            repeat_purchases: number;
+            /** Format: int64 */
+            spend_30d_fen: number;
+            /** Format: int64 */
+            spend_365d_fen: number;
+            /** Format: int64 */
+            spend_90d_fen: number;
+            /** Format: int64 */
+            spend_fen: number;
+            /** Format: double */
+            typical_interval_days?: number | null;
+        };
+        HistoryView: {
+            at: string;
+            explanation: string;
+            from?: string | null;
+            /** @description `tier_changed`, `stage_changed`, `tag_added` or `tag_removed`. */
+            kind: string;
+            to?: string | null;
+        };
+        HoursPerTier: {
+            /** Format: double */
+            A: number;
+            /** Format: double */
+            B: number;
+            /** Format: double */
+            C: number;
+            /** Format: double */
+            D: number;
+        };
+        /** @description A tenant's insight settings; a change applies from the next run. */
+        InsightSettings: {
+            classes: components["schemas"]["ClassSettings"];
+            costs: components["schemas"]["CostSettings"];
+            lifecycle: components["schemas"]["LifecycleSettings"];
+            model: components["schemas"]["ModelSettings"];
+            schedule: components["schemas"]["ScheduleSettings"];
+            tier: components["schemas"]["TierSettings"];
+        };
+        InsightSettingsView: components["schemas"]["InsightSettings"] & {
+            /**
+             * Format: int64
+             * @description 0 while the defaults apply.
+             */
+            version: number;
+        };
+        /** @description A customer's classification with the reasons, in the caller's language. */
+        InsightView: {
+            amount?: components["schemas"]["Assigned"] | null;
+            /** @description When the classification was computed; null: never classified yet. */
+            computed_at?: string | null;
+            customer_id: string;
+            facts?: components["schemas"]["FactsView"] | null;
+            frequency?: components["schemas"]["Assigned"] | null;
+            /** @description Last 100 tier, stage and tag changes, newest first. */
+            history: components["schemas"]["HistoryView"][];
+            prediction?: components["schemas"]["PredictionView"] | null;
+            product_range?: components["schemas"]["Assigned"] | null;
+            rfm?: components["schemas"]["RfmView"] | null;
+            run_id?: string | null;
+            signals: components["schemas"]["SignalView"][];
+            stage?: components["schemas"]["Assigned"] | null;
+            tags: components["schemas"]["TagView"][];
+            tier?: components["schemas"]["Assigned"] | null;
+            upgrade?: components["schemas"]["UpgradeView"] | null;
+            /** Format: int64 */
+            value_at_risk_fen?: number | null;
+        };
+        LifecycleSettings: {
+            /** Format: double */
+            at_risk_factor: number;
+            /** Format: double */
+            churn_factor: number;
+            /** Format: int32 */
+            churn_max_days: number;
+            /** Format: double */
+            default_interval_days: number;
+            /** Format: int32 */
+            loyal_min_purchase_days: number;
+            /** Format: int32 */
+            loyal_min_tenure_days: number;
+            /** Format: double */
+            min_interval_days: number;
+            /** Format: int32 */
+            new_days: number;
+            /** Format: int32 */
+            won_back_days: number;
         };
         LoginRequest: {
             login: string;
@@ -764,6 +1147,12 @@ export interface components {
             permissions: string[];
             tenant: string;
             user: components["schemas"]["UserView"];
+        };
+        ModelSettings: {
+            /** Format: int32 */
+            clv_months: number;
+            /** Format: double */
+            monthly_discount_pct: number;
         };
         NewToken: {
             id: string;
@@ -823,6 +1212,45 @@ export interface components {
             current_password: string;
             new_password: string;
         };
+        PredictionView: {
+            /**
+             * Format: int64
+             * @description 12-month CLV (monthly discounting), in 分.
+             */
+            clv_fen?: number | null;
+            /** Format: double */
+            expected_purchases_90d: number;
+            /**
+             * Format: int64
+             * @description Gamma-Gamma expected order value, in 分; absent without that model.
+             */
+            expected_spend_fen?: number | null;
+            explanation: string;
+            /** Format: double */
+            p_alive: number;
+        };
+        PreviewCustomer: {
+            code: string;
+            customer_id: string;
+            name?: string | null;
+        };
+        PreviewRequest: {
+            rule: string;
+        };
+        PreviewView: {
+            /**
+             * Format: int64
+             * @description Customers in the caller's scope the rule matches now.
+             */
+            matches: number;
+            /** @description Up to 20 matches, by code. */
+            sample: components["schemas"]["PreviewCustomer"][];
+            /**
+             * Format: int64
+             * @description Customers in the caller's scope.
+             */
+            total: number;
+        };
         /** @description The problem document (schema for the OpenAPI document). */
         Problem: {
             /** @description Translated explanation of what to do. */
@@ -846,6 +1274,9 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        QueuedJob: {
+            job_id: string;
+        };
         RevealRequest: {
             /** @description Which masked fields to show in clear. */
             fields: string[];
@@ -859,6 +1290,16 @@ export interface components {
             emails?: string[] | null;
             id_number?: string | null;
             phones?: string[] | null;
+        };
+        RfmView: {
+            /** Format: int64 */
+            f: number;
+            /** Format: int64 */
+            m: number;
+            /** Format: int64 */
+            r: number;
+            segment: string;
+            segment_name: string;
         };
         RoleBody: {
             data_scope: string;
@@ -881,6 +1322,63 @@ export interface components {
             permissions: string[];
             /** Format: int64 */
             version: number;
+        };
+        RuleBody: {
+            description?: string | null;
+            enabled?: boolean | null;
+            name: string;
+            rule: string;
+            tag: string;
+        };
+        RuleList: {
+            items: components["schemas"]["RuleView"][];
+        };
+        RulePatch: {
+            description?: string | null;
+            enabled?: boolean | null;
+            name?: string | null;
+            rule?: string | null;
+            tag?: string | null;
+        };
+        RuleView: {
+            created_at: string;
+            description?: string | null;
+            enabled: boolean;
+            id: string;
+            /**
+             * Format: int64
+             * @description Customers tagged at the last full run.
+             */
+            matches?: number | null;
+            name: string;
+            rule: string;
+            /** @description The tag a matching customer gets. */
+            tag: string;
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+        };
+        RunList: {
+            items: components["schemas"]["RunView"][];
+        };
+        RunView: {
+            as_of: string;
+            /** @description `schedule`, `manual`, `cli` or `seed`. */
+            cause: string;
+            /** Format: int64 */
+            customers?: number | null;
+            error?: string | null;
+            finished_at?: string | null;
+            id: string;
+            /** Format: int64 */
+            stage_changes?: number | null;
+            started_at: string;
+            /** @description `running`, `done` or `failed`. */
+            status: string;
+            /** Format: int64 */
+            tag_changes?: number | null;
+            /** Format: int64 */
+            tier_changes?: number | null;
         };
         /** @description A saved list view: a user's own named search, filters, sort and columns. */
         SavedView: {
@@ -914,6 +1412,20 @@ export interface components {
             } | null;
             name?: string | null;
         };
+        ScheduleSettings: {
+            /** @description Cron pattern in Beijing time (5 fields, or 6 with seconds first). */
+            cron: string;
+        };
+        SignalView: {
+            /** @description `overdue`, `falling_frequency` or `low_p_alive`. */
+            code: string;
+            text: string;
+        };
+        TagView: {
+            rule_id?: string | null;
+            since: string;
+            tag: string;
+        };
         TeamMemberBody: {
             access: string;
         };
@@ -922,6 +1434,25 @@ export interface components {
             access: string;
             created_at: string;
             user_id: string;
+        };
+        TierSettings: {
+            /** Format: int64 */
+            a_min_fen: number;
+            /** Format: int32 */
+            a_pct: number;
+            /** Format: int64 */
+            b_min_fen: number;
+            /** Format: int32 */
+            b_pct: number;
+            /** Format: int64 */
+            c_min_fen: number;
+            /** Format: int32 */
+            c_pct: number;
+            /** @description `thresholds` or `pareto`. */
+            method: string;
+            /** Format: int32 */
+            min_stay_days: number;
+            upgrade_immediately: boolean;
         };
         TimelineEntry: {
             actor_id?: string | null;
@@ -948,6 +1479,31 @@ export interface components {
             last_used_at?: string | null;
             name: string;
             revoked: boolean;
+        };
+        UpgradeItem: {
+            code: string;
+            /** Format: int64 */
+            contribution_12m_fen: number;
+            customer_id: string;
+            name?: string | null;
+            owner_id?: string | null;
+            /** Format: int64 */
+            predicted_12m_fen: number;
+            /** Format: int64 */
+            threshold_fen: number;
+            tier: string;
+            upgrade_tier: string;
+        };
+        UpgradePage: {
+            items: components["schemas"]["UpgradeItem"][];
+            next_cursor?: string | null;
+        };
+        UpgradeView: {
+            /** Format: int64 */
+            predicted_12m_fen: number;
+            /** Format: int64 */
+            threshold_fen: number;
+            tier: string;
         };
         UserCreate: {
             department_id?: string | null;
@@ -1462,6 +2018,12 @@ export interface operations {
                 created_to?: string;
                 updated_from?: string;
                 updated_to?: string;
+                /** @description Value tier of the last classification: `A`, `B`, `C` or `D`. */
+                tier?: string;
+                /** @description Lifecycle stage: `prospect`, `new`, `active`, `loyal`, `at_risk`, `churned` or `won_back`. */
+                stage?: string;
+                /** @description Customers carrying this tag (from tag rules). */
+                tag?: string;
                 /** @description `created_at`, `updated_at`, `name` or `code`; prefix `-` for descending. Default `-created_at`. */
                 sort?: string;
                 cursor?: string;
@@ -1892,6 +2454,35 @@ export interface operations {
             };
         };
     };
+    customer_insight: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsightView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_orders: {
         parameters: {
             query?: {
@@ -2294,6 +2885,456 @@ export interface operations {
                 };
             };
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    at_risk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Only customers of this owner. */
+                owner_id: string | null;
+                cursor: string | null;
+                /** @description 1–200, default 50. */
+                limit: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AtRiskPage"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cost_benefit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CostBenefitView"];
+                };
+            };
+        };
+    };
+    list_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleList"];
+                };
+            };
+        };
+    };
+    create_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewView"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_rule: {
+        parameters: {
+            query?: never;
+            header: {
+                "If-Match": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    patch_rule: {
+        parameters: {
+            query?: never;
+            header: {
+                "If-Match": string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RulePatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_runs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunList"];
+                };
+            };
+        };
+    };
+    queue_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueuedJob"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsightSettingsView"];
+                };
+            };
+        };
+    };
+    put_settings: {
+        parameters: {
+            query?: never;
+            header: {
+                "If-Match": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InsightSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsightSettingsView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upgrades: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Only customers of this owner. */
+                owner_id: string | null;
+                cursor: string | null;
+                /** @description 1–200, default 50. */
+                limit: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpgradePage"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -31,6 +31,11 @@ pub enum ProductRange {
 }
 
 impl FrequencyClass {
+    pub const ALL: [FrequencyClass; 3] = [
+        FrequencyClass::High,
+        FrequencyClass::Mid,
+        FrequencyClass::Low,
+    ];
     /// Stable code for storage and APIs.
     pub fn code(self) -> &'static str {
         match self {
@@ -52,6 +57,7 @@ impl FrequencyClass {
 }
 
 impl AmountClass {
+    pub const ALL: [AmountClass; 3] = [AmountClass::Large, AmountClass::Mid, AmountClass::Small];
     /// Stable code for storage and APIs.
     pub fn code(self) -> &'static str {
         match self {
@@ -73,6 +79,7 @@ impl AmountClass {
 }
 
 impl ProductRange {
+    pub const ALL: [ProductRange; 2] = [ProductRange::Single, ProductRange::Diversified];
     /// Stable code for storage and APIs.
     pub fn code(self) -> &'static str {
         match self {

@@ -14,6 +14,7 @@ pub mod optimize;
 pub mod report;
 pub mod rfm;
 pub mod rules;
+pub mod run;
 pub mod special;
 pub mod summary;
 pub mod tier;
@@ -30,7 +31,9 @@ pub use clv::{ClvConfig, clv};
 pub use explain::{Explanation, format_yuan};
 pub use gamma_gamma::{GammaGammaFit, GammaGammaParams, fit_gamma_gamma};
 pub use lifecycle::{LifecycleConfig, PreviousStage, Stage, StageAssignment, lifecycle_stage};
-pub use report::{Analysis, AnalysisError, AnalysisOptions, CustomerResult, analyze};
+pub use report::{
+    Analysis, AnalysisError, AnalysisOptions, CustomerResult, analyze, analyze_with_facts,
+};
 pub use rfm::{RfmScore, RfmSegment, ntile, rfm_scores};
 pub use rules::{
     CmpOp, CustomValue, ErrorKind, Expected, Expr, Field, Found, NumField, ParseError, RuleContext,

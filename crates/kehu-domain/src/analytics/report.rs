@@ -7,7 +7,7 @@ use super::bgnbd::{BgNbdFit, fit_bgnbd};
 use super::clv::{ClvConfig, clv};
 use super::gamma_gamma::{GammaGammaFit, fit_gamma_gamma};
 use super::rfm::rfm_scores;
-use super::summary::{Order, TimeUnit, customer_facts, repeat_summary};
+use super::summary::{CustomerFacts, Order, TimeUnit, customer_facts, repeat_summary};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AnalysisOptions {
@@ -62,6 +62,17 @@ pub fn analyze<K: Ord + Clone>(
     orders: &[Order<K>],
     opts: &AnalysisOptions,
 ) -> Result<Analysis<K>, AnalysisError> {
+    analyze_with_facts(orders, &customer_facts(orders, opts.as_of), opts)
+}
+
+/// [`analyze`] for a caller that already has the facts as of `opts.as_of`
+/// (sorted by id, as [`customer_facts`] returns them), so a classification
+/// run does not compute them twice.
+pub fn analyze_with_facts<K: Ord + Clone>(
+    orders: &[Order<K>],
+    facts: &[CustomerFacts<K>],
+    opts: &AnalysisOptions,
+) -> Result<Analysis<K>, AnalysisError> {
     if opts.calibration_end > opts.as_of {
         return Err(AnalysisError::CalibrationAfterAsOf);
     }
@@ -77,7 +88,7 @@ pub fn analyze<K: Ord + Clone>(
     let gamma_gamma = fit_gamma_gamma(&summaries);
     // Both lists are sorted by id, and every calibration customer has an
     // order by `as_of`, so a merge walk pairs them.
-    let scores = rfm_scores(&customer_facts(orders, opts.as_of));
+    let scores = rfm_scores(facts);
     let mut scores = scores.iter().peekable();
     let p = bgnbd.params;
     let customers = summaries

@@ -886,6 +886,172 @@ async fn every_documented_operation_matches_the_document(b: Backend) {
     assert!(last.body["next_cursor"].is_null(), "{}", last.text);
     want(a.get(&format!("/customers/{NOBODY}/orders")).await, 404);
 
+    // ---- insight ----
+    let ip = format!("/customers/{co}/insight");
+    let before = want(a.get(&ip).await, 200);
+    assert!(before.body["computed_at"].is_null(), "{}", before.text);
+    want(a.get(&format!("/customers/{NOBODY}/insight")).await, 404);
+    s.app
+        .run_classification(&s.tenant_id, "test")
+        .await
+        .expect("a classification run");
+    let after = want(a.get(&ip).await, 200);
+    assert!(
+        after.body["tier"]["explanation"].is_string(),
+        "{}",
+        after.text
+    );
+    want(a.get("/insight/at-risk?limit=5").await, 200);
+    want(a.get("/insight/at-risk?limit=0").await, 422);
+    want(a.get("/insight/upgrades").await, 200);
+    want(a.get("/insight/upgrades?cursor=nonsense").await, 422);
+    want(a.get("/insight/cost-benefit").await, 200);
+    let settings = want(a.get("/insight/settings").await, 200);
+    let mut body = settings.body.clone();
+    body.as_object_mut().unwrap().remove("version");
+    let sp = "/insight/settings";
+    want(a.call(Method::PUT, sp, Some(body.clone()), &[]).await, 428);
+    want(
+        a.call(
+            Method::PUT,
+            sp,
+            Some(body.clone()),
+            &[("if-match", "\"5\"")],
+        )
+        .await,
+        412,
+    );
+    let mut bad = body.clone();
+    bad["tier"]["b_min_fen"] = json!(99_000_000);
+    want_problem(
+        a.call(Method::PUT, sp, Some(bad), &[("if-match", "\"0\"")])
+            .await,
+        422,
+        "problem.validation",
+    );
+    want(
+        sales
+            .call(
+                Method::PUT,
+                sp,
+                Some(body.clone()),
+                &[("if-match", "\"0\"")],
+            )
+            .await,
+        403,
+    );
+    want(
+        a.call(Method::PUT, sp, Some(body), &[("if-match", "\"0\"")])
+            .await,
+        200,
+    );
+    let rule = want(
+        a.post(
+            "/insight/rules",
+            json!({"name": "回头客", "tag": "回头客", "rule": "purchase_days >= 2", "description": "买过两天以上"}),
+        )
+        .await,
+        201,
+    );
+    let rp = format!("/insight/rules/{}", id(&rule));
+    want(
+        a.post(
+            "/insight/rules",
+            json!({"name": "回头客", "tag": "x", "rule": "orders_90d > 1"}),
+        )
+        .await,
+        409,
+    );
+    want(
+        a.post(
+            "/insight/rules",
+            json!({"name": "坏规则", "tag": "x", "rule": "orders_90d >"}),
+        )
+        .await,
+        422,
+    );
+    want(
+        sales
+            .post(
+                "/insight/rules",
+                json!({"name": "销售的", "tag": "x", "rule": "orders_90d > 1"}),
+            )
+            .await,
+        403,
+    );
+    want(a.get("/insight/rules").await, 200);
+    want(a.get(&rp).await, 200);
+    want(a.get(&format!("/insight/rules/{NOBODY}")).await, 404);
+    want(a.patch(&rp, json!({"enabled": false}), None).await, 428);
+    want(
+        a.patch(&rp, json!({"enabled": false}), Some("\"7\"")).await,
+        412,
+    );
+    want(
+        a.patch(&rp, json!({"rule": "kind ="}), Some("\"1\"")).await,
+        422,
+    );
+    want(
+        a.patch(
+            &format!("/insight/rules/{NOBODY}"),
+            json!({"enabled": false}),
+            Some("\"1\""),
+        )
+        .await,
+        404,
+    );
+    want(
+        a.post(
+            "/insight/rules",
+            json!({"name": "第二条", "tag": "y", "rule": "kind = \"company\""}),
+        )
+        .await,
+        201,
+    );
+    want(
+        a.patch(&rp, json!({"name": "第二条"}), Some("\"1\"")).await,
+        409,
+    );
+    want(
+        a.patch(&rp, json!({"enabled": false}), Some("\"1\"")).await,
+        200,
+    );
+    want(
+        a.post(
+            "/insight/rules/preview",
+            json!({"rule": "purchase_days >= 2"}),
+        )
+        .await,
+        200,
+    );
+    want(
+        a.post(
+            "/insight/rules/preview",
+            json!({"rule": "purchase_days >="}),
+        )
+        .await,
+        422,
+    );
+    want(a.delete(&rp, None).await, 428);
+    want(a.delete(&rp, Some("\"1\"")).await, 412);
+    want(a.delete(&rp, Some("\"2\"")).await, 204);
+    want(a.delete(&rp, Some("\"2\"")).await, 404);
+    want(a.get("/insight/runs").await, 200);
+    want(a.call(Method::POST, "/insight/runs", None, &[]).await, 202);
+    want(
+        sales.call(Method::POST, "/insight/runs", None, &[]).await,
+        403,
+    );
+    want(
+        a.get(&format!(
+            "/customers?tier=D&stage=prospect&tag={}",
+            urlencode("回头客")
+        ))
+        .await,
+        200,
+    );
+    want(a.get("/customers?tier=E").await, 422);
+
     // ---- team ----
     let tp = format!("/customers/{co}/team/{wang_id}");
     want(a.put(&tp, json!({"access": "read"})).await, 200);

@@ -1,0 +1,781 @@
+//! Insight storage: settings, every customer's latest classification, tags,
+//! tag rules and run history (see `docs/INSIGHT.md`).
+//!
+//! A full run reads a tenant's customers and orders in bulk, streaming
+//! (a million customers' orders are not held as rows), and replaces the
+//! tenant's classification in one transaction. Reads for people (a
+//! customer's insight, the at-risk and upgrade lists, cost-benefit, rule
+//! previews) join `customers` with the viewer's data scope.
+
+use sqlx::FromRow;
+
+use crate::customers::{Access, Viewer, push_scope};
+use crate::db::{Arg, Conn, Sql, Tx, insert_rows};
+use crate::{Result, StoreError, sql};
+
+// ---- settings ----
+
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct SettingsRow {
+    pub config: String,
+    pub version: i64,
+    pub updated_at: i64,
+}
+
+pub async fn settings(c: &mut Conn<'_>, tenant_id: &str) -> Result<Option<SettingsRow>> {
+    c.opt(sql!(
+        "SELECT config, version, updated_at FROM insight_settings WHERE tenant_id = $1",
+        tenant_id
+    ))
+    .await
+}
+
+/// Writes the settings if the stored version is still `version` (0: none
+/// stored yet, the defaults apply); returns the new version.
+pub async fn put_settings(
+    tx: &mut Tx,
+    tenant_id: &str,
+    config: &str,
+    version: i64,
+    now: i64,
+) -> Result<i64> {
+    let n = if version == 0 {
+        tx.exec(sql!(
+            "INSERT INTO insight_settings (tenant_id, config, version, updated_at) VALUES ($1, $2, 1, $3)
+             ON CONFLICT (tenant_id) DO NOTHING",
+            tenant_id,
+            config,
+            now
+        ))
+        .await?
+    } else {
+        tx.exec(sql!(
+            "UPDATE insight_settings SET config = $1, version = version + 1, updated_at = $2
+             WHERE tenant_id = $3 AND version = $4",
+            config,
+            now,
+            tenant_id,
+            version
+        ))
+        .await?
+    };
+    if n == 0 {
+        return Err(StoreError::VersionConflict);
+    }
+    Ok(version + 1)
+}
+
+// ---- run inputs ----
+
+#[derive(Clone, Debug, FromRow)]
+pub struct RunCustomer {
+    pub id: String,
+    pub kind: String,
+    pub province: Option<String>,
+    pub source: Option<String>,
+    pub custom_fields: String,
+}
+
+/// Every live customer of the tenant, by id (byte order on both backends).
+pub async fn run_customers(c: &mut Conn<'_>, tenant_id: &str) -> Result<Vec<RunCustomer>> {
+    let collate = if c.is_pg() { " COLLATE \"C\"" } else { "" };
+    c.all(sql!(
+        &format!(
+            "SELECT id, kind, province, source, custom_fields FROM customers
+             WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY id{collate}"
+        ),
+        tenant_id
+    ))
+    .await
+}
+
+/// The previous classification, for minimum stays and change history.
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct PreviousRow {
+    pub customer_id: String,
+    pub tier: String,
+    pub tier_since: i64,
+    pub stage: String,
+    pub stage_since: i64,
+}
+
+pub async fn previous(c: &mut Conn<'_>, tenant_id: &str) -> Result<Vec<PreviousRow>> {
+    c.all(sql!(
+        "SELECT customer_id, tier, tier_since, stage, stage_since FROM customer_insight WHERE tenant_id = $1",
+        tenant_id
+    ))
+    .await
+}
+
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct TagRow {
+    pub customer_id: String,
+    pub tag: String,
+    pub rule_id: Option<String>,
+    pub since: i64,
+}
+
+pub async fn tags(
+    c: &mut Conn<'_>,
+    tenant_id: &str,
+    customer_id: Option<&str>,
+) -> Result<Vec<TagRow>> {
+    let mut q =
+        Sql::new("SELECT customer_id, tag, rule_id, since FROM customer_tags WHERE tenant_id = ");
+    q.bind(tenant_id);
+    if let Some(id) = customer_id {
+        q.push(" AND customer_id = ").bind(id);
+    }
+    q.push(" ORDER BY customer_id, tag");
+    c.all(q).await
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct OrderFact {
+    pub customer_id: String,
+    pub ordered_on: String,
+    pub total_fen: i64,
+}
+
+/// Streams the orders of a tenant (or of one customer) on or before
+/// `until` (`YYYY-MM-DD`), grouped by customer.
+pub async fn each_order(
+    c: &mut Conn<'_>,
+    tenant_id: &str,
+    customer_id: Option<&str>,
+    until: &str,
+    f: impl FnMut(OrderFact) -> Result<()>,
+) -> Result<()> {
+    let mut q =
+        Sql::new("SELECT customer_id, ordered_on, total_fen FROM orders WHERE tenant_id = ");
+    q.bind(tenant_id).push(" AND ordered_on <= ").bind(until);
+    if let Some(id) = customer_id {
+        q.push(" AND customer_id = ").bind(id);
+    }
+    q.push(" ORDER BY customer_id");
+    c.each(q, f).await
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct CategoryFact {
+    pub customer_id: String,
+    pub category: Option<String>,
+    /// Spend in this category since `from` (exclusive).
+    pub recent_fen: i64,
+}
+
+/// Per customer and category: spend after `from` up to `until` (dates
+/// `YYYY-MM-DD`), for every category the customer ever bought.
+pub async fn each_category(
+    c: &mut Conn<'_>,
+    tenant_id: &str,
+    customer_id: Option<&str>,
+    from: &str,
+    until: &str,
+    f: impl FnMut(CategoryFact) -> Result<()>,
+) -> Result<()> {
+    let mut q = Sql::new(
+        "SELECT o.customer_id AS customer_id, l.category AS category,
+                CAST(SUM(CASE WHEN o.ordered_on > ",
+    );
+    q.bind(from)
+        .push(
+            " THEN l.amount_fen ELSE 0 END) AS BIGINT) AS recent_fen
+         FROM order_lines l JOIN orders o ON o.tenant_id = l.tenant_id AND o.id = l.order_id
+         WHERE o.tenant_id = ",
+        )
+        .bind(tenant_id)
+        .push(" AND o.ordered_on <= ")
+        .bind(until);
+    if let Some(id) = customer_id {
+        q.push(" AND o.customer_id = ").bind(id);
+    }
+    q.push(" GROUP BY o.customer_id, l.category");
+    c.each(q, f).await
+}
+
+// ---- results ----
+
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct InsightRow {
+    pub customer_id: String,
+    pub run_id: String,
+    pub computed_at: i64,
+    pub tier: String,
+    pub tier_since: i64,
+    pub stage: String,
+    pub stage_since: i64,
+    pub frequency_class: Option<String>,
+    pub amount_class: Option<String>,
+    pub product_range: Option<String>,
+    pub r_score: Option<i64>,
+    pub f_score: Option<i64>,
+    pub m_score: Option<i64>,
+    pub rfm_segment: Option<String>,
+    pub contribution_12m_fen: i64,
+    pub orders_365d: i64,
+    pub p_alive: Option<f64>,
+    pub expected_purchases_90d: Option<f64>,
+    pub expected_spend_fen: Option<f64>,
+    pub clv_fen: Option<f64>,
+    pub value_at_risk_fen: Option<i64>,
+    pub upgrade_tier: Option<String>,
+    pub predicted_12m_fen: Option<i64>,
+    pub upgrade_threshold_fen: Option<i64>,
+    pub facts: Option<String>,
+    pub explanations: String,
+    pub signals: String,
+}
+
+const INSIGHT_COLS: [&str; 27] = [
+    "customer_id",
+    "run_id",
+    "computed_at",
+    "tier",
+    "tier_since",
+    "stage",
+    "stage_since",
+    "frequency_class",
+    "amount_class",
+    "product_range",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+    "contribution_12m_fen",
+    "orders_365d",
+    "p_alive",
+    "expected_purchases_90d",
+    "expected_spend_fen",
+    "clv_fen",
+    "value_at_risk_fen",
+    "upgrade_tier",
+    "predicted_12m_fen",
+    "upgrade_threshold_fen",
+    "facts",
+    "explanations",
+    "signals",
+];
+
+fn insight_args(tenant_id: &str, r: InsightRow) -> Vec<Arg> {
+    vec![
+        tenant_id.into(),
+        r.customer_id.into(),
+        r.run_id.into(),
+        r.computed_at.into(),
+        r.tier.into(),
+        r.tier_since.into(),
+        r.stage.into(),
+        r.stage_since.into(),
+        r.frequency_class.into(),
+        r.amount_class.into(),
+        r.product_range.into(),
+        r.r_score.into(),
+        r.f_score.into(),
+        r.m_score.into(),
+        r.rfm_segment.into(),
+        r.contribution_12m_fen.into(),
+        r.orders_365d.into(),
+        r.p_alive.into(),
+        r.expected_purchases_90d.into(),
+        r.expected_spend_fen.into(),
+        r.clv_fen.into(),
+        r.value_at_risk_fen.into(),
+        r.upgrade_tier.into(),
+        r.predicted_12m_fen.into(),
+        r.upgrade_threshold_fen.into(),
+        r.facts.into(),
+        r.explanations.into(),
+        r.signals.into(),
+    ]
+}
+
+fn columns() -> Vec<&'static str> {
+    let mut cols = vec!["tenant_id"];
+    cols.extend(INSIGHT_COLS);
+    cols
+}
+
+/// Replaces the tenant's whole classification (a full run).
+pub async fn replace_all(tx: &mut Tx, tenant_id: &str, rows: Vec<InsightRow>) -> Result<()> {
+    tx.exec(sql!(
+        "DELETE FROM customer_insight WHERE tenant_id = $1",
+        tenant_id
+    ))
+    .await?;
+    let args = rows
+        .into_iter()
+        .map(|r| insight_args(tenant_id, r))
+        .collect();
+    insert_rows(tx, "customer_insight", &columns(), args).await
+}
+
+/// Replaces one customer's classification (an update between runs).
+pub async fn replace_one(tx: &mut Tx, tenant_id: &str, row: InsightRow) -> Result<()> {
+    tx.exec(sql!(
+        "DELETE FROM customer_insight WHERE tenant_id = $1 AND customer_id = $2",
+        tenant_id,
+        &row.customer_id
+    ))
+    .await?;
+    insert_rows(
+        tx,
+        "customer_insight",
+        &columns(),
+        vec![insight_args(tenant_id, row)],
+    )
+    .await
+}
+
+/// Replaces tags: the tenant's (`customer_id` `None`) or one customer's.
+pub async fn replace_tags(
+    tx: &mut Tx,
+    tenant_id: &str,
+    customer_id: Option<&str>,
+    rows: Vec<TagRow>,
+) -> Result<()> {
+    let mut q = Sql::new("DELETE FROM customer_tags WHERE tenant_id = ");
+    q.bind(tenant_id);
+    if let Some(id) = customer_id {
+        q.push(" AND customer_id = ").bind(id);
+    }
+    tx.exec(q).await?;
+    let args = rows
+        .into_iter()
+        .map(|t| {
+            vec![
+                tenant_id.into(),
+                t.customer_id.into(),
+                t.tag.into(),
+                t.rule_id.into(),
+                t.since.into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "customer_tags",
+        &["tenant_id", "customer_id", "tag", "rule_id", "since"],
+        args,
+    )
+    .await
+}
+
+/// Timeline entries in bulk (a run's changes).
+pub async fn insert_timeline_rows(
+    tx: &mut Tx,
+    rows: Vec<crate::customers::TimelineRow>,
+) -> Result<()> {
+    let args = rows
+        .into_iter()
+        .map(|t| {
+            vec![
+                t.tenant_id.into(),
+                t.id.into(),
+                t.customer_id.into(),
+                t.at.into(),
+                t.actor_id.into(),
+                t.kind.into(),
+                t.detail.into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "timeline",
+        &[
+            "tenant_id",
+            "id",
+            "customer_id",
+            "at",
+            "actor_id",
+            "kind",
+            "detail",
+        ],
+        args,
+    )
+    .await
+}
+
+/// One customer's classification. The caller has checked the customer is
+/// in the viewer's scope.
+pub async fn insight(
+    c: &mut Conn<'_>,
+    tenant_id: &str,
+    customer_id: &str,
+) -> Result<Option<InsightRow>> {
+    c.opt(sql!(
+        &format!(
+            "SELECT {} FROM customer_insight WHERE tenant_id = $1 AND customer_id = $2",
+            INSIGHT_COLS.join(", ")
+        ),
+        tenant_id,
+        customer_id
+    ))
+    .await
+}
+
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct Badge {
+    pub customer_id: String,
+    pub tier: String,
+    pub stage: String,
+}
+
+/// Tier and stage of the given customers (a list page's badges).
+pub async fn badges(c: &mut Conn<'_>, tenant_id: &str, ids: &[String]) -> Result<Vec<Badge>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q =
+        Sql::new("SELECT customer_id, tier, stage FROM customer_insight WHERE tenant_id = ");
+    q.bind(tenant_id)
+        .push(" AND customer_id IN (")
+        .bind_list(ids)
+        .push(")");
+    c.all(q).await
+}
+
+/// A row of the at-risk or upgrade list: the customer and the classification.
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct ListRow {
+    pub customer_id: String,
+    pub code: String,
+    pub name: String,
+    pub owner_id: Option<String>,
+    pub tier: String,
+    pub stage: String,
+    pub p_alive: Option<f64>,
+    pub clv_fen: Option<f64>,
+    pub contribution_12m_fen: i64,
+    pub value_at_risk_fen: Option<i64>,
+    pub upgrade_tier: Option<String>,
+    pub predicted_12m_fen: Option<i64>,
+    pub upgrade_threshold_fen: Option<i64>,
+    pub facts: Option<String>,
+    pub signals: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ranking {
+    /// Customers with signals, by value at risk.
+    AtRisk,
+    /// Customers likely to move up, by predicted 12-month contribution.
+    Upgrade,
+}
+
+/// One page of a ranked list in the viewer's scope, descending by the
+/// ranking's value then customer id; `after` is the last row's (value, id).
+pub async fn ranked(
+    c: &mut Conn<'_>,
+    v: &Viewer,
+    ranking: Ranking,
+    owner_id: Option<&str>,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<ListRow>> {
+    let key = match ranking {
+        Ranking::AtRisk => "i.value_at_risk_fen",
+        Ranking::Upgrade => "i.predicted_12m_fen",
+    };
+    let mut q = Sql::new(
+        "SELECT i.customer_id, c.code, c.name, c.owner_id, i.tier, i.stage, i.p_alive, i.clv_fen,
+                i.contribution_12m_fen, i.value_at_risk_fen, i.upgrade_tier, i.predicted_12m_fen,
+                i.upgrade_threshold_fen, i.facts, i.signals
+         FROM customer_insight i JOIN customers c ON c.tenant_id = i.tenant_id AND c.id = i.customer_id
+         WHERE i.tenant_id = ",
+    );
+    q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL");
+    match ranking {
+        Ranking::AtRisk => q.push(" AND i.value_at_risk_fen IS NOT NULL"),
+        Ranking::Upgrade => q.push(" AND i.upgrade_tier IS NOT NULL"),
+    };
+    if let Some(o) = owner_id {
+        q.push(" AND c.owner_id = ").bind(o);
+    }
+    push_scope(&mut q, v, Access::Read);
+    if let Some((val, id)) = after {
+        q.push(&format!(" AND ({key}, i.customer_id) < ("))
+            .bind(val)
+            .push(", ")
+            .bind(id)
+            .push(")");
+    }
+    q.push(&format!(" ORDER BY {key} DESC, i.customer_id DESC LIMIT "))
+        .bind(limit);
+    c.all(q).await
+}
+
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct TierTotals {
+    pub tier: String,
+    pub customers: i64,
+    pub contribution_fen: i64,
+    pub orders_365d: i64,
+}
+
+/// Customers, contribution and orders per tier in the viewer's scope.
+pub async fn tier_totals(c: &mut Conn<'_>, v: &Viewer) -> Result<Vec<TierTotals>> {
+    let mut q = Sql::new(
+        "SELECT i.tier AS tier, COUNT(*) AS customers,
+                CAST(COALESCE(SUM(i.contribution_12m_fen), 0) AS BIGINT) AS contribution_fen,
+                CAST(COALESCE(SUM(i.orders_365d), 0) AS BIGINT) AS orders_365d
+         FROM customer_insight i JOIN customers c ON c.tenant_id = i.tenant_id AND c.id = i.customer_id
+         WHERE i.tenant_id = ",
+    );
+    q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL");
+    push_scope(&mut q, v, Access::Read);
+    q.push(" GROUP BY i.tier ORDER BY i.tier");
+    c.all(q).await
+}
+
+/// Live customers in scope without a classification yet.
+pub async fn unclassified(c: &mut Conn<'_>, v: &Viewer) -> Result<i64> {
+    let mut q = Sql::new("SELECT COUNT(*) FROM customers c WHERE c.tenant_id = ");
+    q.bind(&v.tenant_id)
+        .push(" AND c.deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM customer_insight i WHERE i.tenant_id = c.tenant_id AND i.customer_id = c.id)");
+    push_scope(&mut q, v, Access::Read);
+    Ok(c.int(q).await?.unwrap_or(0))
+}
+
+/// What a rule preview evaluates for one customer.
+#[derive(Clone, Debug, FromRow)]
+pub struct PreviewRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub province: Option<String>,
+    pub source: Option<String>,
+    pub custom_fields: String,
+    pub tier: Option<String>,
+    pub stage: Option<String>,
+    pub facts: Option<String>,
+}
+
+/// Streams every live customer in scope with its last classification.
+pub async fn each_preview(
+    c: &mut Conn<'_>,
+    v: &Viewer,
+    f: impl FnMut(PreviewRow) -> Result<()>,
+) -> Result<()> {
+    let mut q = Sql::new(
+        "SELECT c.id, c.code, c.name, c.kind, c.province, c.source, c.custom_fields, i.tier, i.stage, i.facts
+         FROM customers c LEFT JOIN customer_insight i ON i.tenant_id = c.tenant_id AND i.customer_id = c.id
+         WHERE c.tenant_id = ",
+    );
+    q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL");
+    push_scope(&mut q, v, Access::Read);
+    q.push(" ORDER BY c.code");
+    c.each(q, f).await
+}
+
+/// Tier, stage and tag changes of a customer, newest first.
+pub async fn history(
+    c: &mut Conn<'_>,
+    tenant_id: &str,
+    customer_id: &str,
+    limit: i64,
+) -> Result<Vec<crate::customers::TimelineRow>> {
+    c.all(sql!(
+        "SELECT tenant_id, id, customer_id, at, actor_id, kind, detail FROM timeline
+         WHERE tenant_id = $1 AND customer_id = $2 AND kind IN ('tier_changed', 'stage_changed', 'tag_added', 'tag_removed')
+         ORDER BY at DESC, id DESC LIMIT $3",
+        tenant_id,
+        customer_id,
+        limit
+    ))
+    .await
+}
+
+// ---- tag rules ----
+
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct RuleRow {
+    pub tenant_id: String,
+    pub id: String,
+    pub name: String,
+    pub tag: String,
+    pub rule: String,
+    pub description: Option<String>,
+    pub enabled: i64,
+    pub position: i64,
+    pub matches: Option<i64>,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const RULE_COLS: &str = "tenant_id, id, name, tag, rule, description, enabled, position, matches, version, created_at, updated_at";
+
+pub async fn rules(c: &mut Conn<'_>, tenant_id: &str) -> Result<Vec<RuleRow>> {
+    c.all(sql!(
+        &format!("SELECT {RULE_COLS} FROM tag_rules WHERE tenant_id = $1 ORDER BY position, id"),
+        tenant_id
+    ))
+    .await
+}
+
+pub async fn rule(c: &mut Conn<'_>, tenant_id: &str, id: &str) -> Result<Option<RuleRow>> {
+    c.opt(sql!(
+        &format!("SELECT {RULE_COLS} FROM tag_rules WHERE tenant_id = $1 AND id = $2"),
+        tenant_id,
+        id
+    ))
+    .await
+}
+
+pub async fn insert_rule(tx: &mut Tx, r: &RuleRow) -> Result<()> {
+    tx.exec(sql!(
+        "INSERT INTO tag_rules (tenant_id, id, name, tag, rule, description, enabled, position, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, (SELECT COALESCE(MAX(position), 0) + 1 FROM tag_rules WHERE tenant_id = $1), 1, $8, $8)",
+        &r.tenant_id, &r.id, &r.name, &r.tag, &r.rule, &r.description, r.enabled, r.created_at
+    ))
+    .await
+    .map_err(|e| e.unique_as("rule_name"))?;
+    Ok(())
+}
+
+/// Writes name, tag, rule, description and enabled if the version still matches.
+pub async fn update_rule(tx: &mut Tx, r: &RuleRow) -> Result<()> {
+    let n = tx
+        .exec(sql!(
+            "UPDATE tag_rules SET name = $1, tag = $2, rule = $3, description = $4, enabled = $5,
+                    version = version + 1, updated_at = $6
+             WHERE tenant_id = $7 AND id = $8 AND version = $9",
+            &r.name,
+            &r.tag,
+            &r.rule,
+            &r.description,
+            r.enabled,
+            r.updated_at,
+            &r.tenant_id,
+            &r.id,
+            r.version
+        ))
+        .await
+        .map_err(|e| e.unique_as("rule_name"))?;
+    if n == 0 {
+        return Err(gone_or_conflict(&mut tx.conn(), &r.tenant_id, &r.id).await);
+    }
+    Ok(())
+}
+
+pub async fn delete_rule(tx: &mut Tx, tenant_id: &str, id: &str, version: i64) -> Result<()> {
+    let n = tx
+        .exec(sql!(
+            "DELETE FROM tag_rules WHERE tenant_id = $1 AND id = $2 AND version = $3",
+            tenant_id,
+            id,
+            version
+        ))
+        .await?;
+    if n == 0 {
+        return Err(gone_or_conflict(&mut tx.conn(), tenant_id, id).await);
+    }
+    Ok(())
+}
+
+async fn gone_or_conflict(c: &mut Conn<'_>, tenant_id: &str, id: &str) -> StoreError {
+    match rule(c, tenant_id, id).await {
+        Ok(Some(_)) => StoreError::VersionConflict,
+        Ok(None) => StoreError::NotFound,
+        Err(e) => e,
+    }
+}
+
+/// Records how many customers each rule tagged in a full run.
+pub async fn set_rule_matches(
+    tx: &mut Tx,
+    tenant_id: &str,
+    counts: &[(String, i64)],
+) -> Result<()> {
+    for (id, n) in counts {
+        tx.exec(sql!(
+            "UPDATE tag_rules SET matches = $1 WHERE tenant_id = $2 AND id = $3",
+            *n,
+            tenant_id,
+            id
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+// ---- runs ----
+
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct RunRow {
+    pub tenant_id: String,
+    pub id: String,
+    pub cause: String,
+    pub status: String,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub as_of: String,
+    pub customers: Option<i64>,
+    pub tier_changes: Option<i64>,
+    pub stage_changes: Option<i64>,
+    pub tag_changes: Option<i64>,
+    pub model: Option<String>,
+    pub error: Option<String>,
+}
+
+const RUN_COLS: &str = "tenant_id, id, cause, status, started_at, finished_at, as_of, customers, tier_changes, stage_changes, tag_changes, model, error";
+
+/// Records that a run started (its own short transaction, so the history
+/// shows a run in progress).
+pub async fn start_run(tx: &mut Tx, r: &RunRow) -> Result<()> {
+    tx.exec(sql!(
+        "INSERT INTO insight_runs (tenant_id, id, cause, status, started_at, as_of) VALUES ($1, $2, $3, 'running', $4, $5)",
+        &r.tenant_id, &r.id, &r.cause, r.started_at, &r.as_of
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn finish_run(tx: &mut Tx, r: &RunRow) -> Result<()> {
+    tx.exec(sql!(
+        "UPDATE insight_runs SET status = $1, finished_at = $2, customers = $3, tier_changes = $4,
+                stage_changes = $5, tag_changes = $6, model = $7, error = $8
+         WHERE tenant_id = $9 AND id = $10",
+        &r.status,
+        r.finished_at,
+        r.customers,
+        r.tier_changes,
+        r.stage_changes,
+        r.tag_changes,
+        &r.model,
+        &r.error,
+        &r.tenant_id,
+        &r.id
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn runs(c: &mut Conn<'_>, tenant_id: &str, limit: i64) -> Result<Vec<RunRow>> {
+    c.all(sql!(
+        &format!("SELECT {RUN_COLS} FROM insight_runs WHERE tenant_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2"),
+        tenant_id,
+        limit
+    ))
+    .await
+}
+
+/// The model of the last successful full run (single-customer updates use it).
+pub async fn last_model(c: &mut Conn<'_>, tenant_id: &str) -> Result<Option<(String, String)>> {
+    #[derive(FromRow)]
+    struct M {
+        id: String,
+        model: Option<String>,
+    }
+    let m: Option<M> = c
+        .opt(sql!(
+            "SELECT id, model FROM insight_runs WHERE tenant_id = $1 AND status = 'done' AND model IS NOT NULL
+             ORDER BY started_at DESC, id DESC LIMIT 1",
+            tenant_id
+        ))
+        .await?;
+    Ok(m.and_then(|m| Some((m.id, m.model?))))
+}
