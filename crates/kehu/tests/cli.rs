@@ -991,6 +991,53 @@ fn seed_twice_adds_customers_with_distinct_codes() {
     assert_eq!(rejected, 0);
     env.audit_rows(&env.url(), None, "bench");
 
+    // Classification in this process: one JSON line with what it did.
+    let out = run(
+        env.cmd(&[
+            "classify",
+            "--now",
+            "--tenant",
+            "bench",
+            "--database-url",
+            &env.url(),
+        ]),
+        None,
+    );
+    let line: serde_json::Value = serde_json::from_str(out.ok().trim()).expect("one JSON line");
+    assert_eq!(line["customers"], 600, "{line}");
+    assert_eq!(line["tier_changes"], 600, "a first run assigns every tier");
+    assert!(
+        line["orders"].as_u64().unwrap() > 0 && line["compute_ms"].is_u64(),
+        "{line}"
+    );
+    // Without --now the run is queued for the server's worker.
+    let out = run(
+        env.cmd(&[
+            "classify",
+            "--tenant",
+            "bench",
+            "--database-url",
+            &env.url(),
+        ]),
+        None,
+    );
+    assert!(out.ok().starts_with("queued run "), "{out:?}");
+    let out = run(
+        env.cmd(&[
+            "classify",
+            "--now",
+            "--tenant",
+            "nobody",
+            "--database-url",
+            &env.url(),
+        ]),
+        None,
+    );
+    assert!(
+        !out.status.success() && out.stderr.contains("no tenant 'nobody'"),
+        "{out:?}"
+    );
+
     // All 600 are there, each with its own code.
     let rt = runtime();
     let (server, _) = Server::start(
@@ -1032,6 +1079,7 @@ fn every_subcommand_has_help() {
         &["seed"],
         &["audit"],
         &["audit", "verify"],
+        &["classify"],
         &["openapi"],
     ];
     for args in commands {

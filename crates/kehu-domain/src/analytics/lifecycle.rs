@@ -10,7 +10,7 @@
 //!    (default 4) or > `churn_max_days` (default 365).
 //! 4. **at-risk**: days since last purchase > `at_risk_factor` × interval (default 2).
 //! 5. **won-back**: the previous stage was churned and the last purchase is
-//!    after the day it was assigned (bought again after churning); or the
+//!    on or after the day it was assigned (bought again after churning); or the
 //!    previous stage was won-back and has been held < `won_back_days`
 //!    (default 90), after which the customer moves on to loyal / active.
 //! 6. **loyal**: purchase days ≥ `loyal_min_purchase_days` (default 5) and
@@ -218,7 +218,10 @@ fn decide<K>(
     if let Some(p) = previous {
         let days_in_stage = today - p.since_day;
         let won_back = match p.stage {
-            Stage::Churned => f.last_purchase > p.since_day,
+            // On or after the day it was marked churned: a churned stage
+            // is only ever assigned after a silence, so any purchase dated
+            // that day or later is new (an order entered the same day).
+            Stage::Churned => f.last_purchase >= p.since_day,
             Stage::WonBack => days_in_stage < cfg.won_back_days,
             _ => false,
         };

@@ -6,6 +6,7 @@ mod support;
 mod admin;
 mod auth;
 mod customers;
+mod insight;
 mod openapi;
 mod scope;
 mod security;

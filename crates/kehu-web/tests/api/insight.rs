@@ -1,0 +1,419 @@
+//! Insight end to end: orders in, a classification run, explanations in
+//! both languages, scope on every list, change history on the timeline, an
+//! order re-classifying its customer through the job queue, settings with a
+//! minimum stay, the schedule's idempotence and the queue's leases.
+
+use kehu_app::Clock;
+use kehu_app::insight::{JOB_CUSTOMER, JOB_TENANT};
+use kehu_store::jobs::{self, NewJob, OnDuplicate};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::both;
+use crate::customers::urlencode;
+use crate::support::{Backend, Client, Server};
+
+const DAY_MS: i64 = 24 * 3600 * 1000;
+
+/// The date `days_ago` days before the server's today (Beijing time).
+fn day(s: &Server, days_ago: i64) -> String {
+    let d = kehu_app::today(s.clock.now_ms()) - time::Duration::days(days_ago);
+    kehu_domain::validate::format_date(d)
+}
+
+async fn order(c: &mut Client, customer: &str, date: &str, fen: i64, category: &str) {
+    let r = c
+        .post(
+            &format!("/api/v1/customers/{customer}/orders"),
+            json!({"ordered_on": date, "lines": [{"product": "商品", "category": category, "quantity": 1, "amount_fen": fen}]}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            i.get("customer_id")
+                .or(i.get("id"))
+                .and_then(Value::as_str)
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+async fn insight(c: &Client, id: &str) -> Value {
+    let r = c.get(&format!("/api/v1/customers/{id}/insight")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
+}
+
+async fn classification_end_to_end(b: Backend) {
+    let s = Server::start(b).await;
+    let dept = s.department("华东销售部", None).await;
+    s.user("li.na", "sales", Some(&dept), None).await;
+    s.user("wang.qiang", "sales", Some(&dept), None).await;
+    let mut li = s.login("li.na").await;
+    let mut wang = s.login("wang.qiang").await;
+    let mut admin = s.login("admin").await;
+
+    // li's big customer in Zhejiang: ¥10,000 a month for a year, two categories.
+    let big = li
+        .customer(json!({"kind": "company", "name": "杭州大客户有限公司", "province": "浙江省"}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for m in 0..12 {
+        let cat = if m % 2 == 0 { "家电" } else { "配件" };
+        order(&mut li, &big, &day(&s, 5 + m * 30), 1_000_000, cat).await;
+    }
+    // li's lapsed customer: one purchase 400 days ago.
+    let lapsed = li
+        .customer(json!({"kind": "person", "name": "赵沉睡", "province": "江苏省"}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    order(&mut li, &lapsed, &day(&s, 400), 50_000, "家电").await;
+    // wang's customers, buying at different rhythms (so the model has repeat buyers to fit).
+    let mut wangs = Vec::new();
+    for i in 0..8i64 {
+        let id = wang
+            .customer(json!({"kind": "person", "name": format!("王客户{i}"), "province": "上海市"}))
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for k in 0..(2 + i % 4) {
+            order(
+                &mut wang,
+                &id,
+                &day(&s, 3 + k * (10 + i * 7)),
+                20_000 + i * 1_000,
+                "食品",
+            )
+            .await;
+        }
+        wangs.push(id);
+    }
+    let prospect = wang
+        .customer(json!({"kind": "person", "name": "钱潜在"}))
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Every order queued its customer's update (one job per customer); with
+    // no full run yet there is no model to update against, so they finish
+    // without writing anything.
+    {
+        let mut r = s.app.store.reader().await.unwrap();
+        assert_eq!(
+            jobs::pending(&mut r.conn(), &s.tenant_id, JOB_CUSTOMER)
+                .await
+                .unwrap(),
+            10
+        );
+    }
+    assert_eq!(s.app.drain_jobs("test", &s.tenant_id).await.unwrap(), 10);
+
+    // Before any run: an empty insight.
+    let before = insight(&li, &big).await;
+    assert!(before["computed_at"].is_null() && before["tier"].is_null());
+
+    let rule = admin
+        .post(
+            "/api/v1/insight/rules",
+            json!({"name": "浙江大客户", "tag": "浙江大客户", "rule": "province = \"浙江省\" and spend_365d >= 50000"}),
+        )
+        .await;
+    assert_eq!(rule.status, StatusCode::CREATED, "{}", rule.text);
+
+    let run = s
+        .app
+        .run_classification(&s.tenant_id, "test")
+        .await
+        .unwrap();
+    assert_eq!(run.customers, 11);
+    assert_eq!(run.tier_changes, 11, "a first run assigns everyone");
+    assert_eq!(run.tag_changes, 1);
+
+    // The big customer: tier A with the numbers that decided it, in both languages.
+    let i = insight(&li, &big).await;
+    assert_eq!(i["tier"]["value"], "A", "{i}");
+    let why = i["tier"]["explanation"].as_str().unwrap();
+    assert!(why.contains("¥120,000") && why.contains("¥80,000"), "{why}");
+    assert_eq!(i["frequency"]["value"], "high");
+    assert_eq!(i["product_range"]["value"], "diversified");
+    assert_eq!(i["facts"]["orders_365d"], 12);
+    assert_eq!(i["facts"]["contribution_12m_fen"], 12_000_000);
+    assert_eq!(i["tags"][0]["tag"], "浙江大客户");
+    assert!(
+        i["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["kind"] == "tier_changed" && h["to"] == "A"),
+        "{i}"
+    );
+    li.lang = "en";
+    let en = insight(&li, &big).await;
+    let why_en = en["tier"]["explanation"].as_str().unwrap();
+    assert!(
+        why_en.contains("12-month contribution ¥120,000"),
+        "{why_en}"
+    );
+    li.lang = "zh-CN";
+    // The change is on the customer's timeline.
+    let tl = li.get(&format!("/api/v1/customers/{big}/timeline")).await;
+    let kinds: Vec<&str> = tl.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"tier_changed") && kinds.contains(&"tag_added"),
+        "{kinds:?}"
+    );
+
+    // The lapsed customer is churned, with an overdue signal; the prospect is a prospect.
+    let l = insight(&li, &lapsed).await;
+    assert_eq!(l["stage"]["value"], "churned", "{l}");
+    assert!(
+        l["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["code"] == "overdue")
+    );
+    assert_eq!(
+        insight(&wang, &prospect).await["stage"]["value"],
+        "prospect"
+    );
+
+    // Scope everywhere: lists, filters, insight by id, previews.
+    let li_risk = li.get("/api/v1/insight/at-risk").await;
+    assert!(ids(&li_risk.body).contains(&lapsed), "{}", li_risk.text);
+    assert!(
+        ids(&li_risk.body)
+            .iter()
+            .all(|id| *id == big || *id == lapsed)
+    );
+    let wang_risk = wang.get("/api/v1/insight/at-risk").await;
+    assert!(!ids(&wang_risk.body).contains(&lapsed));
+    assert_eq!(
+        wang.get(&format!("/api/v1/customers/{big}/insight"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        ids(&li.get("/api/v1/customers?tier=A").await.body),
+        vec![big.clone()]
+    );
+    assert!(ids(&wang.get("/api/v1/customers?tier=A").await.body).is_empty());
+    let tagged = admin
+        .get(&format!(
+            "/api/v1/customers?tag={}",
+            urlencode("浙江大客户")
+        ))
+        .await;
+    assert_eq!(ids(&tagged.body), vec![big.clone()]);
+    assert_eq!(tagged.body["items"][0]["tier"], "A");
+    let p = json!({"rule": "tier = \"A\" or stage = \"churned\""});
+    let mine = li.post("/api/v1/insight/rules/preview", p.clone()).await;
+    assert_eq!(
+        (mine.body["matches"].as_i64(), mine.body["total"].as_i64()),
+        (Some(2), Some(2)),
+        "{}",
+        mine.text
+    );
+    let theirs = wang.post("/api/v1/insight/rules/preview", p).await;
+    assert_eq!(
+        (
+            theirs.body["matches"].as_i64(),
+            theirs.body["total"].as_i64()
+        ),
+        (Some(0), Some(9))
+    );
+    let bad = li
+        .post(
+            "/api/v1/insight/rules/preview",
+            json!({"rule": "orders_90d >= "}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        bad.codes(),
+        vec![("rule".to_string(), "rule.syntax".to_string())]
+    );
+    let cb = li.get("/api/v1/insight/cost-benefit").await;
+    assert_eq!(cb.body["total"]["customers"], 2, "{}", cb.text);
+    assert_eq!(cb.body["tiers"][0]["contribution_fen"], 12_000_000);
+
+    // An order brings the lapsed customer back, through the job queue.
+    order(&mut li, &lapsed, &day(&s, 0), 80_000, "家电").await;
+    {
+        let mut r = s.app.store.reader().await.unwrap();
+        assert_eq!(
+            jobs::pending(&mut r.conn(), &s.tenant_id, JOB_CUSTOMER)
+                .await
+                .unwrap(),
+            1
+        );
+    }
+    assert_eq!(s.app.drain_jobs("test", &s.tenant_id).await.unwrap(), 1);
+    let back = insight(&li, &lapsed).await;
+    assert_eq!(back["stage"]["value"], "won_back", "{back}");
+    let h = &back["history"][0];
+    assert_eq!(
+        (h["kind"].as_str(), h["from"].as_str(), h["to"].as_str()),
+        (Some("stage_changed"), Some("churned"), Some("won_back")),
+        "{back}"
+    );
+
+    // Settings: raise the A threshold; the minimum stay keeps A for 30 days.
+    let settings = admin.get("/api/v1/insight/settings").await;
+    let mut body = settings.body.clone();
+    body.as_object_mut().unwrap().remove("version");
+    body["tier"]["a_min_fen"] = json!(20_000_000);
+    let put = admin
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/insight/settings",
+            Some(body.to_string().into_bytes()),
+            &[("if-match", "\"0\"")],
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text);
+    assert_eq!(put.etag(), "\"1\"");
+    s.app
+        .run_classification(&s.tenant_id, "test")
+        .await
+        .unwrap();
+    let held = insight(&li, &big).await;
+    assert_eq!(held["tier"]["value"], "A");
+    assert!(
+        held["tier"]["explanation"].as_str().unwrap().contains("30"),
+        "{held}"
+    );
+    s.clock.advance_ms(31 * DAY_MS);
+    // A month later: sessions have expired too.
+    let li = s.login("li.na").await;
+    let admin = s.login("admin").await;
+    s.app
+        .run_classification(&s.tenant_id, "test")
+        .await
+        .unwrap();
+    assert_eq!(insight(&li, &big).await["tier"]["value"], "B");
+
+    // The schedule enqueues one run per slot, however often it is asked.
+    s.app.enqueue_scheduled().await.unwrap();
+    s.app.enqueue_scheduled().await.unwrap();
+    {
+        let mut r = s.app.store.reader().await.unwrap();
+        assert_eq!(
+            jobs::pending(&mut r.conn(), &s.tenant_id, JOB_TENANT)
+                .await
+                .unwrap(),
+            1
+        );
+    }
+    s.app.drain_jobs("test", &s.tenant_id).await.unwrap();
+    let runs = admin.get("/api/v1/insight/runs").await;
+    assert_eq!(runs.body["items"][0]["cause"], "schedule", "{}", runs.text);
+    assert_eq!(runs.body["items"][0]["status"], "done");
+    let _ = wangs;
+}
+both!(classification_end_to_end);
+
+async fn the_queue_leases_and_requeues(b: Backend) {
+    let s = Server::start(b).await;
+    let now = s.app.clock.now_ms();
+    let t = s.tenant_id.as_str();
+    let job = |id: &'static str| NewJob {
+        tenant_id: t,
+        id,
+        kind: "test.kind",
+        dedupe_key: "same",
+        payload: "{}",
+        run_after: now,
+        now,
+    };
+    let mut tx = s.app.store.begin().await.unwrap();
+    assert!(
+        jobs::enqueue(&mut tx, &job("j1"), OnDuplicate::Keep)
+            .await
+            .unwrap()
+    );
+    // The same key again is a no-op.
+    assert!(
+        !jobs::enqueue(&mut tx, &job("j2"), OnDuplicate::Keep)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+
+    let mut tx = s.app.store.begin().await.unwrap();
+    let got = jobs::claim(&mut tx, "w1", now, now + 1000, Some(t))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.id, "j1");
+    // Nothing else is due while w1 holds the lease.
+    assert!(
+        jobs::claim(&mut tx, "w2", now, now + 1000, Some(t))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Requeued while running (an order arrived): w1's completion misses it…
+    assert!(
+        jobs::enqueue(&mut tx, &job("j3"), OnDuplicate::Requeue)
+            .await
+            .unwrap()
+    );
+    assert!(!jobs::complete(&mut tx, &got, "w1", now).await.unwrap());
+    // …and it runs again.
+    let again = jobs::claim(&mut tx, "w2", now, now + 1000, Some(t))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.id.as_str(), again.attempts), ("j1", 1));
+    // A worker that died: its lease expires and another takes the job over.
+    assert!(
+        jobs::claim(&mut tx, "w3", now + 500, now + 2000, Some(t))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let taken = jobs::claim(&mut tx, "w3", now + 1001, now + 3000, Some(t))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.attempts, 2);
+    assert!(
+        !jobs::complete(&mut tx, &again, "w2", now + 1002)
+            .await
+            .unwrap()
+    );
+    assert!(
+        jobs::complete(&mut tx, &taken, "w3", now + 1002)
+            .await
+            .unwrap()
+    );
+    assert!(
+        jobs::claim(&mut tx, "w4", now + 5000, now + 6000, Some(t))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    tx.commit().await.unwrap();
+}
+both!(the_queue_leases_and_requeues);
