@@ -1448,52 +1448,63 @@ impl App {
         );
         let compute_ms = t_compute.elapsed().as_millis();
         let t_write = std::time::Instant::now();
-        let mut changes = Changes::new();
-        let mut rows = Vec::with_capacity(outs.len());
-        let mut tag_rows = Vec::new();
         let mut rule_counts: BTreeMap<String, i64> =
             rule_rows.iter().map(|r| (r.id.clone(), 0)).collect();
         let empty = BTreeSet::new();
-        for (c, o) in customers.iter().zip(&outs) {
-            let p = prev.get(c.id.as_str()).copied();
-            let new_tags = new_tag_map(o, &rules);
-            for &i in &o.tags {
-                *rule_counts.entry(rules[i].id.clone()).or_default() += 1;
+        let (mut tier_changes, mut stage_changes, mut tag_changes) = (0, 0, 0);
+        let order_count = orders.len();
+        drop(orders);
+        let mut tx = self.store.begin().await?;
+        st::clear_all(&mut tx, tenant_id).await?;
+        st::replace_tags(&mut tx, tenant_id, None, Vec::new()).await?;
+        // Rows (with explanations in two languages) are built and written a
+        // chunk at a time, so memory does not grow with the tenant.
+        for chunk in customers.iter().zip(&outs).collect::<Vec<_>>().chunks(2000) {
+            let mut changes = Changes::new();
+            let mut rows = Vec::with_capacity(chunk.len());
+            let mut tag_rows = Vec::new();
+            for (c, o) in chunk {
+                let p = prev.get(c.id.as_str()).copied();
+                let new_tags = new_tag_map(o, &rules);
+                for &i in &o.tags {
+                    *rule_counts.entry(rules[i].id.clone()).or_default() += 1;
+                }
+                let before = tags_before.get(c.id.as_str()).unwrap_or(&empty);
+                changes.record(tenant_id, &c.id, run_id, now, o, p, before, &new_tags);
+                for (tag, rule_id) in new_tags {
+                    let since = since_before
+                        .get(&(c.id.as_str(), tag.as_str()))
+                        .copied()
+                        .unwrap_or(now);
+                    tag_rows.push(TagRow {
+                        customer_id: c.id.clone(),
+                        tag,
+                        rule_id: Some(rule_id),
+                        since,
+                    });
+                }
+                rows.push(insight_row(&c.id, run_id, now, o, None));
             }
-            let before = tags_before.get(c.id.as_str()).unwrap_or(&empty);
-            changes.record(tenant_id, &c.id, run_id, now, o, p, before, &new_tags);
-            for (tag, rule_id) in new_tags {
-                let since = since_before
-                    .get(&(c.id.as_str(), tag.as_str()))
-                    .copied()
-                    .unwrap_or(now);
-                tag_rows.push(TagRow {
-                    customer_id: c.id.clone(),
-                    tag,
-                    rule_id: Some(rule_id),
-                    since,
-                });
-            }
-            rows.push(insight_row(&c.id, run_id, now, o, None));
+            tier_changes += changes.tier;
+            stage_changes += changes.stage;
+            tag_changes += changes.tags;
+            st::insert_all(&mut tx, tenant_id, rows).await?;
+            st::insert_tags(&mut tx, tenant_id, tag_rows).await?;
+            st::insert_timeline_rows(&mut tx, changes.rows).await?;
         }
         let summary = RunSummary {
             run_id: run_id.to_string(),
             customers: customers.len(),
-            orders: orders.len(),
-            tier_changes: changes.tier,
-            stage_changes: changes.stage,
-            tag_changes: changes.tags,
+            orders: order_count,
+            tier_changes,
+            stage_changes,
+            tag_changes,
             load_ms,
             compute_ms,
             write_ms: 0,
             total_ms: 0,
         };
         drop(outs);
-        drop(orders);
-        let mut tx = self.store.begin().await?;
-        st::replace_all(&mut tx, tenant_id, rows).await?;
-        st::replace_tags(&mut tx, tenant_id, None, tag_rows).await?;
-        st::insert_timeline_rows(&mut tx, changes.rows).await?;
         let counts: Vec<(String, i64)> = rule_counts.into_iter().collect();
         st::set_rule_matches(&mut tx, tenant_id, &counts).await?;
         let run = RunRow {
@@ -1549,8 +1560,7 @@ impl App {
         };
         let model = model_from_json(&model)
             .ok_or_else(|| AppError::Internal("stored insight model unreadable".into()))?;
-        let all = st::run_customers(&mut r.conn(), tenant_id).await?;
-        let Some(c) = all.into_iter().find(|c| c.id == customer_id) else {
+        let Some(c) = st::run_customer(&mut r.conn(), tenant_id, customer_id).await? else {
             return Ok(false);
         };
         let prev_row = st::insight(&mut r.conn(), tenant_id, customer_id).await?;

@@ -89,6 +89,21 @@ pub async fn run_customers(c: &mut Conn<'_>, tenant_id: &str) -> Result<Vec<RunC
     .await
 }
 
+/// One live customer, for a single-customer update.
+pub async fn run_customer(
+    c: &mut Conn<'_>,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<RunCustomer>> {
+    c.opt(sql!(
+        "SELECT id, kind, province, source, custom_fields FROM customers
+         WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
+        tenant_id,
+        id
+    ))
+    .await
+}
+
 /// The previous classification, for minimum stays and change history.
 #[derive(Clone, Debug, FromRow, PartialEq)]
 pub struct PreviousRow {
@@ -297,12 +312,18 @@ fn columns() -> Vec<&'static str> {
 }
 
 /// Replaces the tenant's whole classification (a full run).
-pub async fn replace_all(tx: &mut Tx, tenant_id: &str, rows: Vec<InsightRow>) -> Result<()> {
+pub async fn clear_all(tx: &mut Tx, tenant_id: &str) -> Result<()> {
     tx.exec(sql!(
         "DELETE FROM customer_insight WHERE tenant_id = $1",
         tenant_id
     ))
     .await?;
+    Ok(())
+}
+
+/// Adds classification rows (a full run writes them in chunks after
+/// [`clear_all`], in one transaction, so memory stays bounded).
+pub async fn insert_all(tx: &mut Tx, tenant_id: &str, rows: Vec<InsightRow>) -> Result<()> {
     let args = rows
         .into_iter()
         .map(|r| insight_args(tenant_id, r))
@@ -340,6 +361,10 @@ pub async fn replace_tags(
         q.push(" AND customer_id = ").bind(id);
     }
     tx.exec(q).await?;
+    insert_tags(tx, tenant_id, rows).await
+}
+
+pub async fn insert_tags(tx: &mut Tx, tenant_id: &str, rows: Vec<TagRow>) -> Result<()> {
     let args = rows
         .into_iter()
         .map(|t| {
