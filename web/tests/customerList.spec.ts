@@ -70,4 +70,37 @@ describe('customer list query', () => {
     expect(queryToList({ sort: '-updated_at' })?.state).toMatchObject({ sort: 'updated_at', desc: true })
     expect(queryToList({ sort: 'code' })?.state).toMatchObject({ sort: 'code', desc: false })
   })
+
+  it('tier, stage and tag: in the request, the URL and saved views, checked on the way in', () => {
+    const state = { q: '', filters: { ...emptyFilters(), tier: 'A', stage: 'at_risk', tag: '华东高价值' }, sort: 'created_at' as const, desc: true }
+    const req = listQuery(state)
+    expect(req).toMatchObject({ tier: 'A', stage: 'at_risk', tag: '华东高价值' })
+    expect(listQuery({ ...state, filters: emptyFilters() })).toMatchObject({ tier: undefined, stage: undefined, tag: undefined })
+    const q = listToQuery(state, null)
+    expect(q).toEqual({ tier: 'A', stage: 'at_risk', tag: '华东高价值' })
+    expect(queryToList(q)).toEqual({ state, viewId: null })
+    // a URL with only an insight filter still describes a list
+    expect(queryToList({ tag: 'vip' })?.state.filters).toEqual({ ...emptyFilters(), tag: 'vip' })
+    // unknown tiers and stages are dropped
+    expect(queryToList({ tier: 'E', stage: 'asleep' })?.state.filters).toEqual(emptyFilters())
+    expect(sanitizeConfig({ filters: { tier: 'B', stage: 'loyal', tag: 'x' } }).filters).toMatchObject({ tier: 'B', stage: 'loyal', tag: 'x' })
+    expect(sanitizeConfig({ filters: { tier: 'b', stage: 7, tag: ['x'] } }).filters).toMatchObject({ tier: '', stage: '', tag: '' })
+    // older saved views (no insight filters) still load
+    expect(sanitizeConfig({ filters: { kind: 'person' } }).filters).toEqual({ ...emptyFilters(), kind: 'person' })
+  })
+})
+
+describe('customer list store', () => {
+  it('a customer saved or opened elsewhere replaces its row but keeps the list’s tier and stage', async () => {
+    const { createPinia, setActivePinia } = await import('pinia')
+    const { useCustomerListStore } = await import('@/stores/customerList')
+    setActivePinia(createPinia())
+    const list = useCustomerListStore()
+    const base = { id: 'c1', code: 'KH1', kind: 'person', name: '旧', masked: [], version: 1, created_at: '', updated_at: '' }
+    list.items = [{ ...base, tier: 'A', stage: 'loyal' }]
+    list.replaceItem({ ...base, name: '新', version: 2 })
+    expect(list.items[0]).toMatchObject({ name: '新', version: 2, tier: 'A', stage: 'loyal' })
+    list.replaceItem({ ...base, tier: 'B', stage: null })
+    expect(list.items[0]).toMatchObject({ tier: 'B', stage: 'loyal' })
+  })
 })

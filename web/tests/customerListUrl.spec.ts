@@ -102,4 +102,19 @@ describe('customer list URL', () => {
     expect(list.filters.kind).toBe('')
     expect(router.currentRoute.value.query).toEqual({})
   })
+
+  it('tier, stage and tag filters come from a link and go back into the URL', async () => {
+    const { lists, list, router } = await mountAt('/customers?tier=A&stage=at_risk&tag=%E5%8D%8E%E4%B8%9C')
+    expect(lists).toHaveLength(1)
+    expect(lists[0]?.get('tier')).toBe('A')
+    expect(lists[0]?.get('stage')).toBe('at_risk')
+    expect(lists[0]?.get('tag')).toBe('华东')
+    expect(list.filterCount).toBe(3)
+    list.filters.tier = 'B'
+    list.filters.tag = ''
+    await settle()
+    expect(router.currentRoute.value.query).toEqual({ tier: 'B', stage: 'at_risk' })
+    expect(lists.at(-1)?.get('tier')).toBe('B')
+    expect(lists.at(-1)?.has('tag')).toBe(false)
+  })
 })

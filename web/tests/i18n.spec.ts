@@ -9,6 +9,7 @@ import en from '@/i18n/en'
 import { CUSTOMER_FIELDS, CUSTOM_FIELD_TYPES, DATA_SCOPES, PERMISSIONS } from '@/api/types'
 import { LIST_COLUMNS } from '@/stores/customerList'
 import { NAV_ITEMS } from '@/router/nav'
+import { STAGES, TIERS } from '@/api/insight'
 
 type Tree = { [k: string]: string | Tree }
 
@@ -75,6 +76,16 @@ describe('messages', () => {
       ...['basic', 'contact', 'address', 'identity', 'other', 'custom'].map((g) => `customer.groups.${g}`),
       ...['daily', 'monthly', 'yearly', 'never'].map((r) => `admin.code.resets.${r}`),
       ...NAV_ITEMS.flatMap((g) => [g.label, ...g.items.map((i) => i.label)]),
+      ...TIERS.map((x) => `insight.tierNames.${x}`),
+      ...STAGES.map((x) => `insight.stages.${x}`),
+      ...['schedule', 'manual', 'cli', 'seed'].map((x) => `insight.runs.triggers.${x}`),
+      ...['running', 'done', 'failed'].map((x) => `insight.runs.statuses.${x}`),
+      ...['thresholds', 'pareto'].map((x) => `insight.settings.methods.${x}`),
+      ...['e1', 'e2', 'e3', 'e4'].map((x) => `insight.help.examples.${x}`),
+      ...[
+        'orders_30d', 'orders_90d', 'orders_365d', 'spend_30d', 'spend_90d', 'spend_365d', 'purchase_days', 'repeat_purchases',
+        'days_since_last_purchase', 'average_order_value', 'typical_interval_days', 'province', 'source', 'kind', 'tier', 'stage', 'custom',
+      ].map((x) => `insight.help.fields.${x}`),
     ]
     expect(need.filter((k) => lookup(z, k) === undefined)).toEqual([])
     expect(need.filter((k) => lookup(en as unknown as Tree, k) === undefined)).toEqual([])

@@ -133,7 +133,7 @@ describe('ViewNameDialog: rename', () => {
 
 describe('ViewNameDialog: save as', () => {
   it('posts the name with the list’s settings', async () => {
-    const config = { q: '张', filters: { owner_id: '', department_id: '', kind: 'person', province: '', created: null, updated: null }, sort: 'name' as const, desc: false, columns: ['name' as const] }
+    const config = { q: '张', filters: { owner_id: '', department_id: '', kind: 'person', province: '', created: null, updated: null, tier: 'A', stage: '', tag: '' }, sort: 'name' as const, desc: false, columns: ['name' as const] }
     const calls = server(jsonResponse(201, { ...view, id: 'v2', name: '张姓个人', version: 1 }))
     const { global } = plugins()
     const w = mount(ViewNameDialog, { global: { ...global, stubs: NO_TRANSITIONS }, attachTo: document.body, props: { modelValue: false, view: null, config } })

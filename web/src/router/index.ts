@@ -54,6 +54,42 @@ export const routes: RouteRecordRaw[] = [
         meta: { perm: 'customer.update', title: 'customer.form.editTitle' },
       },
       {
+        path: 'insight/at-risk',
+        name: 'insight-at-risk',
+        component: () => import('@/views/insight/AtRiskList.vue'),
+        meta: { perm: 'customer.read', title: 'nav.atRisk' },
+      },
+      {
+        path: 'insight/upgrades',
+        name: 'insight-upgrades',
+        component: () => import('@/views/insight/UpgradeList.vue'),
+        meta: { perm: 'customer.read', title: 'nav.upgrades' },
+      },
+      {
+        path: 'insight/cost-benefit',
+        name: 'insight-cost-benefit',
+        component: () => import('@/views/insight/CostBenefit.vue'),
+        meta: { perm: 'customer.read', title: 'nav.costBenefit' },
+      },
+      {
+        path: 'insight/rules',
+        name: 'insight-rules',
+        component: () => import('@/views/insight/TagRules.vue'),
+        meta: { perm: 'customer.read', title: 'nav.tagRules' },
+      },
+      {
+        path: 'insight/runs',
+        name: 'insight-runs',
+        component: () => import('@/views/insight/InsightRuns.vue'),
+        meta: { perm: 'customer.read', title: 'nav.runs' },
+      },
+      {
+        path: 'insight/settings',
+        name: 'insight-settings',
+        component: () => import('@/views/insight/InsightSettings.vue'),
+        meta: { perm: 'settings.admin', title: 'nav.insightSettings' },
+      },
+      {
         path: 'admin/users',
         name: 'admin-users',
         component: () => import('@/views/admin/UsersAdmin.vue'),

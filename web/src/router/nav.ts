@@ -3,7 +3,7 @@ export interface NavItem {
   path: string
   label: string
   perm: string
-  icon: 'user' | 'office' | 'key' | 'setting' | 'ticket' | 'document' | 'customers'
+  icon: 'user' | 'office' | 'key' | 'setting' | 'ticket' | 'document' | 'customers' | 'warning' | 'trend' | 'money' | 'tag' | 'timer' | 'operation'
 }
 
 export interface NavGroup {
@@ -15,6 +15,17 @@ export const NAV_ITEMS: NavGroup[] = [
   {
     label: 'nav.groupCustomers',
     items: [{ path: '/customers', label: 'nav.customers', perm: 'customer.read', icon: 'customers' }],
+  },
+  {
+    label: 'nav.groupInsight',
+    items: [
+      { path: '/insight/at-risk', label: 'nav.atRisk', perm: 'customer.read', icon: 'warning' },
+      { path: '/insight/upgrades', label: 'nav.upgrades', perm: 'customer.read', icon: 'trend' },
+      { path: '/insight/cost-benefit', label: 'nav.costBenefit', perm: 'customer.read', icon: 'money' },
+      { path: '/insight/rules', label: 'nav.tagRules', perm: 'customer.read', icon: 'tag' },
+      { path: '/insight/runs', label: 'nav.runs', perm: 'customer.read', icon: 'timer' },
+      { path: '/insight/settings', label: 'nav.insightSettings', perm: 'settings.admin', icon: 'operation' },
+    ],
   },
   {
     label: 'nav.groupAdmin',

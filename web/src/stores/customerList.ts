@@ -3,11 +3,14 @@ import { defineStore } from 'pinia'
 import { computed, reactive, ref, watch } from 'vue'
 import { http } from '@/api/http'
 import type { CustomerPage, CustomerView } from '@/api/types'
+import { isStage, isTier } from '@/api/insight'
 
 export const LIST_COLUMNS = [
   { key: 'code', sort: 'code', minWidth: 140 },
   { key: 'name', sort: 'name', minWidth: 180 },
   { key: 'kind', minWidth: 70 },
+  { key: 'tier', minWidth: 70 },
+  { key: 'stage', minWidth: 96 },
   { key: 'phones', minWidth: 130 },
   { key: 'region', minWidth: 170 },
   { key: 'industry', minWidth: 100 },
@@ -17,7 +20,7 @@ export const LIST_COLUMNS = [
   { key: 'updated_at', sort: 'updated_at', minWidth: 140 },
 ] as const
 export type ColumnKey = (typeof LIST_COLUMNS)[number]['key']
-export const DEFAULT_COLUMNS: ColumnKey[] = ['code', 'name', 'kind', 'phones', 'region', 'owner', 'created_at']
+export const DEFAULT_COLUMNS: ColumnKey[] = ['code', 'name', 'kind', 'tier', 'stage', 'phones', 'region', 'owner', 'created_at']
 export type SortKey = 'created_at' | 'updated_at' | 'name' | 'code'
 
 export interface ListFilters {
@@ -27,6 +30,12 @@ export interface ListFilters {
   province: string
   created: [string, string] | null
   updated: [string, string] | null
+  /** value tier `A`…`D` (insight) */
+  tier: string
+  /** lifecycle stage code (insight) */
+  stage: string
+  /** a tag given by a tag rule */
+  tag: string
 }
 
 /** What a saved view stores (the server keeps it as opaque JSON). */
@@ -41,7 +50,7 @@ export interface ListConfig {
 export const PAGE_SIZE = 50
 
 export function emptyFilters(): ListFilters {
-  return { owner_id: '', department_id: '', kind: '', province: '', created: null, updated: null }
+  return { owner_id: '', department_id: '', kind: '', province: '', created: null, updated: null, tier: '', stage: '', tag: '' }
 }
 
 /** `YYYY-MM-DD` + 1 day (the API's `*_to` bounds are exclusive). */
@@ -64,6 +73,9 @@ export function listQuery(c: Omit<ListConfig, 'columns'>, cursor?: string | null
     created_to: f.created ? nextDay(f.created[1]) : undefined,
     updated_from: f.updated?.[0],
     updated_to: f.updated ? nextDay(f.updated[1]) : undefined,
+    tier: f.tier || undefined,
+    stage: f.stage || undefined,
+    tag: f.tag.trim() || undefined,
     sort: (c.desc ? '-' : '') + c.sort,
     cursor: cursor ?? undefined,
     limit: PAGE_SIZE,
@@ -94,6 +106,9 @@ export function sanitizeConfig(raw: unknown): ListConfig {
       province: str(f.province),
       created: range(f.created),
       updated: range(f.updated),
+      tier: isTier(f.tier) ? f.tier : '',
+      stage: isStage(f.stage) ? f.stage : '',
+      tag: str(f.tag),
     },
     sort: sorts.includes(o.sort as SortKey) ? (o.sort as SortKey) : 'created_at',
     desc: typeof o.desc === 'boolean' ? o.desc : true,
@@ -105,7 +120,7 @@ export function sanitizeConfig(raw: unknown): ListConfig {
 export type ListState = Omit<ListConfig, 'columns'>
 
 /** The query keys the list owns in its URL (`/customers?q=…&kind=…`). */
-export const LIST_QUERY_KEYS = ['q', 'owner_id', 'department_id', 'kind', 'province', 'created', 'updated', 'sort', 'view'] as const
+export const LIST_QUERY_KEYS = ['q', 'owner_id', 'department_id', 'kind', 'province', 'created', 'updated', 'tier', 'stage', 'tag', 'sort', 'view'] as const
 
 const DEFAULT_SORT = '-created_at'
 
@@ -121,6 +136,9 @@ export function listToQuery(c: ListState, viewId: string | null): Record<string,
   if (f.province) out.province = f.province
   if (f.created) out.created = `${f.created[0]}..${f.created[1]}`
   if (f.updated) out.updated = `${f.updated[0]}..${f.updated[1]}`
+  if (f.tier) out.tier = f.tier
+  if (f.stage) out.stage = f.stage
+  if (f.tag) out.tag = f.tag
   const sort = (c.desc ? '-' : '') + c.sort
   if (sort !== DEFAULT_SORT) out.sort = sort
   if (viewId) out.view = viewId
@@ -154,6 +172,9 @@ export function queryToList(query: Record<string, unknown>): { state: ListState;
         province: one('province'),
         created: range('created'),
         updated: range('updated'),
+        tier: isTier(one('tier')) ? one('tier') : '',
+        stage: isStage(one('stage')) ? one('stage') : '',
+        tag: one('tag'),
       },
       sort: sort ? (sort[2] as SortKey) : 'created_at',
       desc: sort ? sort[1] === '-' : true,
@@ -207,7 +228,7 @@ export const useCustomerListStore = defineStore('customerList', () => {
 
   const filterCount = computed(
     () =>
-      [filters.owner_id, filters.department_id, filters.kind, filters.province].filter(Boolean).length +
+      [filters.owner_id, filters.department_id, filters.kind, filters.province, filters.tier, filters.stage, filters.tag].filter(Boolean).length +
       (filters.created ? 1 : 0) +
       (filters.updated ? 1 : 0),
   )
@@ -297,7 +318,10 @@ export const useCustomerListStore = defineStore('customerList', () => {
 
   function replaceItem(c: CustomerView): void {
     const i = items.value.findIndex((x) => x.id === c.id)
-    if (i >= 0) items.value.splice(i, 1, c)
+    if (i < 0) return
+    // tier and stage come with list responses only: keep the list's
+    const old = items.value[i]
+    items.value.splice(i, 1, { ...c, tier: c.tier ?? old?.tier ?? null, stage: c.stage ?? old?.stage ?? null })
   }
 
   return {

@@ -1,0 +1,63 @@
+// Sample insight API answers (docs/INSIGHT.md) for the tests.
+import type { CustomerInsight, InsightSettings } from '@/api/insight'
+
+export const SETTINGS: InsightSettings = {
+  version: 3,
+  tier: { method: 'thresholds', a_min_fen: 8000000, b_min_fen: 2000000, c_min_fen: 500000, a_pct: 50, b_pct: 80, c_pct: 95, min_stay_days: 30, upgrade_immediately: true },
+  classes: { frequency_high_min: 12, frequency_mid_min: 4, amount_large_min_fen: 5000000, amount_mid_min_fen: 500000, diversified_min_categories: 2 },
+  lifecycle: {
+    new_days: 30,
+    default_interval_days: 90,
+    min_interval_days: 7,
+    at_risk_factor: 2,
+    churn_factor: 4,
+    churn_max_days: 365,
+    loyal_min_purchase_days: 5,
+    loyal_min_tenure_days: 180,
+    won_back_days: 90,
+  },
+  model: { clv_months: 12, monthly_discount_pct: 1.0 },
+  costs: { default_margin_pct: 100, margin_pct_by_category: { 家电: 25 }, cost_per_order_fen: 0, hourly_cost_fen: 10000, hours_per_year: { A: 24, B: 12, C: 4, D: 1 } },
+  schedule: { cron: '0 30 2 * * *' },
+}
+
+export const INSIGHT: CustomerInsight = {
+  customer_id: 'c1',
+  computed_at: '2026-11-23T02:30:00Z',
+  run_id: 'r1',
+  tier: { value: 'B', name: 'B级（重要）', since: '2026-10-02', explanation: '近 12 个月贡献 ¥38,200.00，不低于B级门槛 ¥20,000.00' },
+  stage: { value: 'active', name: '活跃', since: '2026-09-01', explanation: '最近 3 天前购买，在平均间隔 28 天之内' },
+  frequency: { value: 'high', name: '高频', explanation: '近 365 天 9 单' },
+  amount: { value: 'mid', name: '中额', explanation: '近 365 天消费 ¥38,200.00' },
+  product_range: { value: 'diversified', name: '多品类', explanation: '买过 3 个品类' },
+  rfm: { r: 5, f: 4, m: 3, segment: 'loyal', segment_name: '忠诚客户' },
+  facts: {
+    first_purchase: '2025-01-03',
+    last_purchase: '2026-11-20',
+    purchase_days: 14,
+    repeat_purchases: 13,
+    orders: 15,
+    spend_fen: 4520000,
+    orders_30d: 1,
+    orders_90d: 3,
+    orders_365d: 9,
+    spend_30d_fen: 30000,
+    spend_90d_fen: 120000,
+    spend_365d_fen: 3820000,
+    average_order_value_fen: 301333,
+    days_since_last_purchase: 3,
+    typical_interval_days: 28.0,
+    categories: 3,
+    contribution_12m_fen: 3820000,
+  },
+  prediction: { p_alive: 0.93, expected_purchases_90d: 2.7, expected_spend_fen: 298000, clv_fen: 2910000, explanation: '按购买节奏，仍活跃的概率为 93%' },
+  upgrade: { tier: 'A', predicted_12m_fen: 8300000, threshold_fen: 8000000 },
+  value_at_risk_fen: 0,
+  signals: [{ code: 'overdue', text: '已 75 天未购买，是其平均购买间隔（28 天）的 2.7 倍' }],
+  tags: [{ tag: '华东高价值', rule_id: 'rule1', since: '2026-11-01T02:30:00Z' }],
+  history: [
+    { at: '2026-10-02T02:30:00Z', kind: 'tier_changed', from: 'C', to: 'B', explanation: '贡献超过B级门槛' },
+    { at: '2026-09-01T02:30:00Z', kind: 'stage_changed', from: 'new', to: 'active', explanation: '第二次购买' },
+    { at: '2026-06-01T02:30:00Z', kind: 'tier_changed', from: null, to: 'C', explanation: '首次分级' },
+  ],
+}
