@@ -17,7 +17,7 @@ use kehu_domain::analytics::lifecycle::Stage;
 use kehu_domain::analytics::rules::{CustomValue, Expr, RuleContext, TextField, parse_rule};
 use kehu_domain::analytics::run::{
     CategorySpend, CostBenefit, CostConfig, CustomerIn, CustomerOut, InsightConfig, Model, TagRule,
-    TenantIn, add_cost_benefit, classify_one, classify_tenant,
+    TenantIn, add_cost_benefit, classify_one, classify_tenant, cost_to_serve_fen,
 };
 use kehu_domain::analytics::{
     BgNbdParams, ClassConfig, GammaGammaParams, LifecycleConfig, Order, PreviousStage,
@@ -591,10 +591,21 @@ pub struct InsightView {
     pub prediction: Option<PredictionView>,
     pub upgrade: Option<UpgradeView>,
     pub value_at_risk_fen: Option<i64>,
+    /// This customer's 12-month contribution against their cost to serve
+    /// (same rule as `GET /insight/cost-benefit`, with today's settings).
+    pub cost_benefit: Option<CustomerCostView>,
     pub signals: Vec<SignalView>,
     pub tags: Vec<TagView>,
     /// Last 100 tier, stage and tag changes, newest first.
     pub history: Vec<HistoryView>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
+pub struct CustomerCostView {
+    pub contribution_12m_fen: i64,
+    /// Orders in 365 days × cost per order + the tier's yearly hours × hourly cost.
+    pub cost_to_serve_fen: i64,
+    pub net_fen: i64,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema, PartialEq)]
@@ -1721,6 +1732,7 @@ impl App {
                 prediction: None,
                 upgrade: None,
                 value_at_risk_fen: None,
+                cost_benefit: None,
                 signals: Vec::new(),
                 tags,
                 history,
@@ -1788,6 +1800,25 @@ impl App {
             }),
             _ => None,
         };
+        let cost_benefit = match tier_of(&row.tier) {
+            Some(t) => {
+                let (settings, _) = self.settings_of(&actor.tenant_id).await?;
+                let mut cb = CostBenefit::default();
+                add_cost_benefit(
+                    &mut cb,
+                    t,
+                    row.contribution_12m_fen,
+                    u32::try_from(row.orders_365d).unwrap_or(u32::MAX),
+                    &settings.config().costs,
+                );
+                Some(CustomerCostView {
+                    contribution_12m_fen: cb.contribution_fen,
+                    cost_to_serve_fen: cb.cost_fen,
+                    net_fen: cb.net_fen(),
+                })
+            }
+            None => None,
+        };
         Ok(InsightView {
             customer_id: customer_id.to_string(),
             computed_at: Some(rfc3339(row.computed_at)),
@@ -1815,6 +1846,7 @@ impl App {
             prediction,
             upgrade,
             value_at_risk_fen: row.value_at_risk_fen,
+            cost_benefit,
             signals: signal_views(&row.signals, l),
             tags,
             history,
@@ -1937,16 +1969,11 @@ impl App {
         let mut all = CostBenefit::default();
         for t in Tier::ALL {
             let row = totals.iter().find(|x| x.tier == t.letter());
-            let mut cb = CostBenefit::default();
-            if let Some(x) = row {
-                // Cost is linear in customers and orders, so the tier's
-                // totals give the same sum as adding customers one by one.
-                add_cost_benefit(&mut cb, t, x.contribution_fen, 0, &costs);
-                cb.customers = x.customers as u64;
-                let hours = costs.hours_per_year[t as usize];
-                cb.cost_fen = x.orders_365d * costs.cost_per_order_fen
-                    + (hours * costs.hourly_cost_fen as f64 * x.customers as f64).round() as i64;
-            }
+            let cb = row.map_or(CostBenefit::default(), |x| CostBenefit {
+                customers: x.customers as u64,
+                contribution_fen: x.contribution_fen,
+                cost_fen: cost_to_serve_fen(t, x.customers as u64, x.orders_365d as u64, &costs),
+            });
             let n = cb.customers as i64;
             tiers.push(CostBenefitRow {
                 tier: t.letter().into(),

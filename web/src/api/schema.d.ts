@@ -950,6 +950,17 @@ export interface components {
             /** @description 统一社会信用代码 (companies), check character verified. */
             unified_social_credit_code?: string | null;
         };
+        CustomerCostView: {
+            /** Format: int64 */
+            contribution_12m_fen: number;
+            /**
+             * Format: int64
+             * @description Orders in 365 days × cost per order + the tier's yearly hours × hourly cost.
+             */
+            cost_to_serve_fen: number;
+            /** Format: int64 */
+            net_fen: number;
+        };
         CustomerPage: {
             items: components["schemas"]["CustomerView"][];
             /** @description Pass as `cursor` to get the next page; absent on the last page. */
@@ -1072,7 +1083,14 @@ export interface components {
             schedule: components["schemas"]["ScheduleSettings"];
             tier: components["schemas"]["TierSettings"];
         };
-        InsightSettingsView: components["schemas"]["InsightSettings"] & {
+        /** @description The settings with their version (the `ETag`). */
+        InsightSettingsView: {
+            classes: components["schemas"]["ClassSettings"];
+            costs: components["schemas"]["CostSettings"];
+            lifecycle: components["schemas"]["LifecycleSettings"];
+            model: components["schemas"]["ModelSettings"];
+            schedule: components["schemas"]["ScheduleSettings"];
+            tier: components["schemas"]["TierSettings"];
             /**
              * Format: int64
              * @description 0 while the defaults apply.
@@ -1084,6 +1102,7 @@ export interface components {
             amount?: components["schemas"]["Assigned"] | null;
             /** @description When the classification was computed; null: never classified yet. */
             computed_at?: string | null;
+            cost_benefit?: components["schemas"]["CustomerCostView"] | null;
             customer_id: string;
             facts?: components["schemas"]["FactsView"] | null;
             frequency?: components["schemas"]["Assigned"] | null;

@@ -394,6 +394,8 @@ const en: Messages = {
       orders: 'Orders (all / last 365 days)',
       spend365: 'Spend, last 365 days',
       contribution: 'Contribution, last 12 months',
+      costToServe: 'Cost to serve, per year',
+      net: 'Net (contribution − cost to serve)',
       aov: 'Average order value',
       lastPurchase: 'Last purchase',
       interval: 'Typical interval',

@@ -393,6 +393,8 @@ const zhCN = {
       orders: '订单数（累计 / 近 365 天）',
       spend365: '近 365 天消费',
       contribution: '近 12 个月贡献',
+      costToServe: '年服务成本',
+      net: '净贡献（贡献 − 服务成本）',
       aov: '平均客单价',
       lastPurchase: '最近购买',
       interval: '平均购买间隔',

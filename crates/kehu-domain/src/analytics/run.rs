@@ -580,9 +580,17 @@ impl CostBenefit {
     }
 }
 
-/// Adds one customer to its tier's row: their 12-month contribution, and
-/// the cost of their orders in the last 365 days plus the tier's yearly
-/// account-manager hours.
+/// Cost to serve `customers` customers of a tier with `orders` orders
+/// between them in the last 365 days: orders × cost per order + the tier's
+/// yearly account-manager hours × hourly cost, per customer. Linear, so a
+/// tier's total is the sum over its customers.
+pub fn cost_to_serve_fen(tier: Tier, customers: u64, orders: u64, costs: &CostConfig) -> i64 {
+    let hours = costs.hours_per_year[tier as usize];
+    orders as i64 * costs.cost_per_order_fen
+        + (hours * costs.hourly_cost_fen as f64 * customers as f64).round() as i64
+}
+
+/// Adds one customer to its tier's row.
 pub fn add_cost_benefit(
     row: &mut CostBenefit,
     tier: Tier,
@@ -592,9 +600,7 @@ pub fn add_cost_benefit(
 ) {
     row.customers += 1;
     row.contribution_fen += contribution_fen;
-    let hours = costs.hours_per_year[tier as usize];
-    row.cost_fen += i64::from(orders_365d) * costs.cost_per_order_fen
-        + (hours * costs.hourly_cost_fen as f64).round() as i64;
+    row.cost_fen += cost_to_serve_fen(tier, 1, u64::from(orders_365d), costs);
 }
 
 #[cfg(test)]

@@ -152,6 +152,9 @@ async fn classification_end_to_end(b: Backend) {
     assert_eq!(i["product_range"]["value"], "diversified");
     assert_eq!(i["facts"]["orders_365d"], 12);
     assert_eq!(i["facts"]["contribution_12m_fen"], 12_000_000);
+    // Cost to serve with the default costs: 24 account-manager hours a year for A at ¥100.
+    assert_eq!(i["cost_benefit"]["cost_to_serve_fen"], 240_000, "{i}");
+    assert_eq!(i["cost_benefit"]["net_fen"], 12_000_000 - 240_000);
     assert_eq!(i["tags"][0]["tag"], "浙江大客户");
     assert!(
         i["history"]
