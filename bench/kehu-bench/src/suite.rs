@@ -1,6 +1,9 @@
-//! The suite: T1, T2, T3, T4, T10 and T11 of PERFORMANCE.md, each against
-//! its floor measured in the same run, floor and Kehu interleaved, ratio =
-//! median of the pairwise ratios, rerun-once-then-inconclusive.
+//! The suite: T1, T2, T3, T4, T7, T8, T10 and T11 of PERFORMANCE.md, each
+//! against its floor measured in the same run, floor and Kehu interleaved,
+//! ratio = median of the pairwise ratios, rerun-once-then-inconclusive.
+//! T7 and T8 (classification, CLV models) live in `suite/analysis.rs`.
+
+mod analysis;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -58,9 +61,18 @@ pub struct SuiteArgs {
     /// them: the server's CPU by default; "0,1" lets them use both.
     #[arg(long, default_value = SERVER_CPU)]
     backup_cpu: String,
-    /// Targets to leave out (T1, T2, T3, T4, T10, T11); repeatable.
+    /// Targets to leave out (T1, T2, T3, T4, T7, T8, T10, T11); repeatable.
     #[arg(long)]
     skip: Vec<String>,
+    /// Python of bench/.venv (duckdb and lifetimes pinned; bench/run makes it).
+    #[arg(long, default_value = "bench/.venv/bin/python")]
+    python: PathBuf,
+    /// The Python floors of T7 (F_duckdb) and T8 (F_lifetimes).
+    #[arg(long, default_value = "bench/python/floors.py")]
+    floors_py: PathBuf,
+    /// CPUs for T7/T8 (floor and Kehu alike), as taskset takes them.
+    #[arg(long, default_value = SERVER_CPU)]
+    analysis_cpu: String,
     /// The command line to quote in the report.
     #[arg(long, default_value = "bench/run")]
     command: String,
@@ -228,6 +240,9 @@ struct Bench<'a> {
     key_file: Option<PathBuf>,
     scratch: PathBuf,
     rows: Vec<Row>,
+    /// The first backend of the run: T8 (a CSV in, a CSV out; no
+    /// database) runs only there.
+    first: bool,
 }
 
 pub fn run(a: SuiteArgs) -> Result<()> {
@@ -244,7 +259,7 @@ pub fn run(a: SuiteArgs) -> Result<()> {
     let code = code_version();
     let mut rows: Vec<Row> = Vec::new();
     let mut failures = Vec::new();
-    for b in backends {
+    for (bi, b) in backends.into_iter().enumerate() {
         let n = a.customers;
         let (db, url, key_file) = match b {
             "sqlite" => {
@@ -274,6 +289,7 @@ pub fn run(a: SuiteArgs) -> Result<()> {
             key_file,
             scratch,
             rows: Vec::new(),
+            first: bi == 0,
         };
         log(format!("=== {} with {n} customers ===", bench.db.label()));
         let r = bench.all();
@@ -336,6 +352,12 @@ impl Bench<'_> {
     fn all(&mut self) -> Result<()> {
         if !self.skip("T11") {
             self.t11()?;
+        }
+        if !self.skip("T7") || !self.skip("T8") {
+            self.analysis()?;
+        }
+        if ["T1", "T2", "T3", "T4", "T10"].iter().all(|t| self.skip(t)) {
+            return Ok(());
         }
         let mut kehu = self.serve(KEHU_PORT, "kehu-serve.log")?;
         let http = Http::new(&format!("http://127.0.0.1:{KEHU_PORT}"))?;
@@ -1587,6 +1609,27 @@ fn write_report(
         a.connections,
         (now_ms() - started) / 60_000.0
     ));
+    // The binary measured: with `bench/run --kehu BIN` it is not the
+    // working tree's build, so say which file it was and when it was made.
+    let built = tools::output({
+        let mut c = std::process::Command::new("date");
+        c.arg("-u")
+            .arg("-r")
+            .arg(&a.kehu)
+            .arg("+%Y-%m-%d %H:%M UTC");
+        c
+    })
+    .unwrap_or_default()
+    .trim()
+    .to_string();
+    let code = if a.kehu == Path::new("target/release/kehu") {
+        code.to_string()
+    } else {
+        format!(
+            "kehu binary `{}` (file time {built}; not built by this run); repository at the start: {code}",
+            a.kehu.display()
+        )
+    };
     md.push_str(&format!(
         "- Code: {code}\n- Throughput: {}; latency: {latency_tool}\n\n",
         wrk_v
