@@ -504,16 +504,12 @@ fn encode_cursor(sort: &str, c: &Cursor) -> String {
         CursorValue::Int(i) => json!(i),
         CursorValue::Text(t) => json!(t),
     };
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!([sort, v, c.id]).to_string())
+    encode_token(json!([sort, v, c.id]))
 }
 
 fn decode_cursor(sort: &str, s: &str) -> Result<Cursor, FieldError> {
     let bad = || FieldError::new("cursor", "cursor.invalid");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| bad())?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    let a = v.as_array().filter(|a| a.len() == 3).ok_or_else(bad)?;
+    let a = decode_token(s, 3)?;
     if a[0].as_str() != Some(sort) {
         return Err(bad());
     }
@@ -526,6 +522,36 @@ fn decode_cursor(sort: &str, s: &str) -> Result<Cursor, FieldError> {
         value,
         id: a[2].as_str().ok_or_else(bad)?.to_string(),
     })
+}
+
+/// An opaque page cursor: a JSON array, base64url-encoded.
+pub(crate) fn encode_token(parts: Value) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(parts.to_string())
+}
+
+/// The `len` parts of a cursor from [`encode_token`]; anything else is
+/// `cursor.invalid`.
+pub(crate) fn decode_token(s: &str, len: usize) -> Result<Vec<Value>, FieldError> {
+    let bad = || FieldError::new("cursor", "cursor.invalid");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| bad())?;
+    match serde_json::from_slice(&bytes) {
+        Ok(Value::Array(a)) if a.len() == len => Ok(a),
+        _ => Err(bad()),
+    }
+}
+
+/// A page size: 1–[`MAX_PAGE`], 50 when not given.
+pub(crate) fn page_limit(limit: Option<i64>) -> Result<i64, FieldError> {
+    let limit = limit.unwrap_or(50);
+    if (1..=MAX_PAGE).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(FieldError::new("limit", "value.out_of_range")
+            .with("min", 1)
+            .with("max", MAX_PAGE))
+    }
 }
 
 pub const MAX_PAGE: i64 = 200;
@@ -662,14 +688,8 @@ impl App {
     pub async fn list_customers(&self, actor: &Actor, q: &ListQuery) -> Result<CustomerPage> {
         actor.require(Permission::CustomerRead)?;
         let mut errors = FieldErrors::default();
-        let limit = q.limit.unwrap_or(50);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            errors.push(
-                FieldError::new("limit", "value.out_of_range")
-                    .with("min", 1)
-                    .with("max", MAX_PAGE),
-            );
-        }
+        // Reported with the other parameters' errors; 50 stands in meanwhile.
+        let limit = errors.take(page_limit(q.limit)).unwrap_or(50);
         let sort_s = q.sort.clone().unwrap_or_else(|| "-created_at".into());
         let (desc, key) = match sort_s.strip_prefix('-') {
             Some(k) => (true, k),
@@ -1312,13 +1332,7 @@ impl App {
         limit: Option<i64>,
     ) -> Result<OrderPage> {
         self.load(actor, customer_id, Access::Read).await?;
-        let limit = limit.unwrap_or(50);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(FieldError::new("limit", "value.out_of_range")
-                .with("min", 1)
-                .with("max", MAX_PAGE)
-                .into());
-        }
+        let limit = page_limit(limit)?;
         let before = match cursor {
             Some(c) => {
                 let (day, id) = c

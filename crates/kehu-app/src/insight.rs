@@ -17,11 +17,11 @@ use kehu_domain::analytics::lifecycle::Stage;
 use kehu_domain::analytics::rules::{CustomValue, Expr, RuleContext, TextField, parse_rule};
 use kehu_domain::analytics::run::{
     CategorySpend, CostBenefit, CostConfig, CustomerIn, CustomerOut, InsightConfig, Model, TagRule,
-    TenantIn, add_cost_benefit, classify_one, classify_tenant, cost_to_serve_fen,
+    TenantIn, add_cost_benefit, classify_one, classify_tenant, cost_to_serve_fen, tag_change,
 };
 use kehu_domain::analytics::{
-    BgNbdParams, ClassConfig, GammaGammaParams, LifecycleConfig, Order, PreviousStage,
-    PreviousTier, RfmSegment, Tier, TierConfig, TierMethod,
+    BgNbdParams, ClassConfig, CustomerFacts, GammaGammaParams, LifecycleConfig, Order,
+    PreviousStage, PreviousTier, RfmSegment, Tier, TierConfig, TierMethod,
 };
 use kehu_domain::i18n::Locale;
 use kehu_domain::validate::{format_date, parse_date};
@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use crate::customers::{decode_token, encode_token, page_limit};
 use crate::views::rfc3339;
 use crate::{Actor, App, AppError, AuditEvent, Result, new_id, today};
 
@@ -819,18 +820,6 @@ fn date_of(day: i64) -> String {
         .unwrap_or_default()
 }
 
-fn tier_of(s: &str) -> Option<Tier> {
-    Tier::ALL.into_iter().find(|t| t.letter() == s)
-}
-
-fn stage_of(s: &str) -> Option<Stage> {
-    Stage::ALL.into_iter().find(|t| t.code() == s)
-}
-
-fn segment_of(s: &str) -> Option<RfmSegment> {
-    RfmSegment::ALL.into_iter().find(|t| t.code() == s)
-}
-
 fn custom_values(json_text: &str) -> BTreeMap<String, CustomValue> {
     let mut out = BTreeMap::new();
     if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(json_text) {
@@ -871,27 +860,36 @@ fn facts_view(o: &CustomerOut) -> Option<FactsView> {
     })
 }
 
+impl FactsView {
+    /// The domain's facts again (dates back to day numbers), so a rule
+    /// preview reads stored facts exactly as a run reads computed ones.
+    fn to_facts(&self) -> Option<CustomerFacts<()>> {
+        Some(CustomerFacts {
+            customer_id: (),
+            first_purchase: day_of(&self.first_purchase)?,
+            last_purchase: day_of(&self.last_purchase)?,
+            purchase_days: self.purchase_days,
+            repeat_purchases: self.repeat_purchases,
+            orders: self.orders,
+            spend_fen: self.spend_fen,
+            orders_30d: self.orders_30d,
+            orders_90d: self.orders_90d,
+            orders_365d: self.orders_365d,
+            spend_30d_fen: self.spend_30d_fen,
+            spend_90d_fen: self.spend_90d_fen,
+            spend_365d_fen: self.spend_365d_fen,
+            average_order_value_fen: self.average_order_value_fen as f64,
+            days_since_last_purchase: self.days_since_last_purchase,
+            typical_interval_days: self.typical_interval_days,
+        })
+    }
+}
+
 /// A rule context from stored facts (rule previews between runs).
 fn context_from(p: &st::PreviewRow, facts: Option<&FactsView>, tags: &[String]) -> RuleContext {
-    use kehu_domain::analytics::NumField as N;
     let mut c = RuleContext::new();
-    if let Some(f) = facts {
-        c.set_number(N::Orders30d, f64::from(f.orders_30d))
-            .set_number(N::Orders90d, f64::from(f.orders_90d))
-            .set_number(N::Orders365d, f64::from(f.orders_365d))
-            .set_number(N::Spend30d, f.spend_30d_fen as f64)
-            .set_number(N::Spend90d, f.spend_90d_fen as f64)
-            .set_number(N::Spend365d, f.spend_365d_fen as f64)
-            .set_number(N::PurchaseDays, f64::from(f.purchase_days))
-            .set_number(N::RepeatPurchases, f64::from(f.repeat_purchases))
-            .set_number(
-                N::DaysSinceLastPurchase,
-                f64::from(f.days_since_last_purchase),
-            )
-            .set_number(N::AverageOrderValue, f.average_order_value_fen as f64);
-        if let Some(i) = f.typical_interval_days {
-            c.set_number(N::TypicalIntervalDays, i);
-        }
+    if let Some(f) = facts.and_then(FactsView::to_facts) {
+        c.set_facts(&f);
     }
     c.set_text(TextField::Kind, p.kind.clone());
     let texts = [
@@ -1087,10 +1085,7 @@ impl Changes {
                 push(
                     "tag_added",
                     json!({"tag": tag, "rule_id": rule_id, "run_id": run_id,
-                    "explanation": both(|l| match l {
-                        Locale::ZhCn => format!("符合标签规则，获得标签「{tag}」"),
-                        Locale::En => format!("matches a tag rule: tagged \"{tag}\""),
-                    })}),
+                    "explanation": both(|l| tag_change(true, tag, l))}),
                 );
                 self.tags += 1;
             }
@@ -1100,10 +1095,7 @@ impl Changes {
                 push(
                     "tag_removed",
                     json!({"tag": tag, "run_id": run_id,
-                    "explanation": both(|l| match l {
-                        Locale::ZhCn => format!("不再符合规则，移除标签「{tag}」"),
-                        Locale::En => format!("no longer matches its rule: \"{tag}\" removed"),
-                    })}),
+                    "explanation": both(|l| tag_change(false, tag, l))}),
                 );
                 self.tags += 1;
             }
@@ -1139,7 +1131,7 @@ fn new_tag_map(o: &CustomerOut, rules: &[TagRule]) -> BTreeMap<String, String> {
 fn previous_tier(p: Option<&st::PreviousRow>) -> Option<PreviousTier> {
     let p = p?;
     Some(PreviousTier {
-        tier: tier_of(&p.tier)?,
+        tier: Tier::from_letter(&p.tier)?,
         since_day: p.tier_since as i32,
     })
 }
@@ -1147,43 +1139,13 @@ fn previous_tier(p: Option<&st::PreviousRow>) -> Option<PreviousTier> {
 fn previous_stage(p: Option<&st::PreviousRow>) -> Option<PreviousStage> {
     let p = p?;
     Some(PreviousStage {
-        stage: stage_of(&p.stage)?,
+        stage: Stage::from_code(&p.stage)?,
         since_day: p.stage_since as i32,
     })
 }
 
 fn day_of(date: &str) -> Option<i32> {
     parse_date("", date).ok().map(|d| d.to_julian_day())
-}
-
-fn encode_rank_cursor(value: i64, id: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!([value, id]).to_string())
-}
-
-fn decode_rank_cursor(s: &str) -> Result<(i64, String), FieldError> {
-    use base64::Engine;
-    let bad = || FieldError::new("cursor", "cursor.invalid");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| bad())?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    let a = v.as_array().filter(|a| a.len() == 2).ok_or_else(bad)?;
-    Ok((
-        a[0].as_i64().ok_or_else(bad)?,
-        a[1].as_str().ok_or_else(bad)?.to_string(),
-    ))
-}
-
-fn page_limit(limit: Option<i64>) -> Result<i64> {
-    let l = limit.unwrap_or(50);
-    if !(1..=200).contains(&l) {
-        return Err(FieldError::new("limit", "value.out_of_range")
-            .with("min", 1)
-            .with("max", 200)
-            .into());
-    }
-    Ok(l)
 }
 
 fn signal_views(json_text: &str, l: Locale) -> Vec<SignalView> {
@@ -1740,31 +1702,13 @@ impl App {
         };
         let ex: Value = serde_json::from_str(&row.explanations).unwrap_or(Value::Null);
         let why = |k: &str| ex.get(k).map(|e| pick(e, l)).unwrap_or_default();
-        let class = |k: &str, code: &Option<String>, name: &dyn Fn(&str) -> Option<String>| {
+        let class = |k: &str, code: &Option<String>, name: Option<&str>| {
             code.as_ref().map(|c| Assigned {
                 value: c.clone(),
-                name: name(c).unwrap_or_else(|| c.clone()),
+                name: name.unwrap_or(c).to_string(),
                 since: None,
                 explanation: why(k),
             })
-        };
-        let freq_name = |c: &str| {
-            FrequencyClass::ALL
-                .into_iter()
-                .find(|x| x.code() == c)
-                .map(|x| x.name(l).to_string())
-        };
-        let amount_name = |c: &str| {
-            AmountClass::ALL
-                .into_iter()
-                .find(|x| x.code() == c)
-                .map(|x| x.name(l).to_string())
-        };
-        let range_name = |c: &str| {
-            ProductRange::ALL
-                .into_iter()
-                .find(|x| x.code() == c)
-                .map(|x| x.name(l).to_string())
         };
         let rfm = match (row.r_score, row.f_score, row.m_score, &row.rfm_segment) {
             (Some(r), Some(f), Some(m), Some(seg)) => Some(RfmView {
@@ -1772,12 +1716,8 @@ impl App {
                 f,
                 m,
                 segment: seg.clone(),
-                segment_name: segment_of(seg)
-                    .map(|s| match l {
-                        Locale::ZhCn => s.name_zh().to_string(),
-                        Locale::En => s.name_en().to_string(),
-                    })
-                    .unwrap_or_else(|| seg.clone()),
+                segment_name: RfmSegment::from_code(seg)
+                    .map_or(seg.clone(), |s| s.name(l).to_string()),
             }),
             _ => None,
         };
@@ -1800,7 +1740,7 @@ impl App {
             }),
             _ => None,
         };
-        let cost_benefit = match tier_of(&row.tier) {
+        let cost_benefit = match Tier::from_letter(&row.tier) {
             Some(t) => {
                 let (settings, _) = self.settings_of(&actor.tenant_id).await?;
                 let mut cb = CostBenefit::default();
@@ -1825,19 +1765,41 @@ impl App {
             run_id: Some(row.run_id.clone()),
             tier: Some(Assigned {
                 value: row.tier.clone(),
-                name: tier_of(&row.tier).map_or(row.tier.clone(), |t| t.name(l)),
+                name: Tier::from_letter(&row.tier).map_or(row.tier.clone(), |t| t.name(l)),
                 since: Some(date_of(row.tier_since)),
                 explanation: why("tier"),
             }),
             stage: Some(Assigned {
                 value: row.stage.clone(),
-                name: stage_of(&row.stage).map_or(row.stage.clone(), |s| s.name(l).to_string()),
+                name: Stage::from_code(&row.stage)
+                    .map_or(row.stage.clone(), |s| s.name(l).to_string()),
                 since: Some(date_of(row.stage_since)),
                 explanation: why("stage"),
             }),
-            frequency: class("frequency", &row.frequency_class, &freq_name),
-            amount: class("amount", &row.amount_class, &amount_name),
-            product_range: class("product_range", &row.product_range, &range_name),
+            frequency: class(
+                "frequency",
+                &row.frequency_class,
+                row.frequency_class
+                    .as_deref()
+                    .and_then(FrequencyClass::from_code)
+                    .map(|c| c.name(l)),
+            ),
+            amount: class(
+                "amount",
+                &row.amount_class,
+                row.amount_class
+                    .as_deref()
+                    .and_then(AmountClass::from_code)
+                    .map(|c| c.name(l)),
+            ),
+            product_range: class(
+                "product_range",
+                &row.product_range,
+                row.product_range
+                    .as_deref()
+                    .and_then(ProductRange::from_code)
+                    .map(|c| c.name(l)),
+            ),
             rfm,
             facts: row
                 .facts
@@ -1863,7 +1825,16 @@ impl App {
     ) -> Result<(Vec<st::ListRow>, Option<String>)> {
         actor.require(Permission::CustomerRead)?;
         let limit = page_limit(limit)?;
-        let after = cursor.map(decode_rank_cursor).transpose()?;
+        let after = cursor
+            .map(|c| {
+                let a = decode_token(c, 2)?;
+                let bad = || FieldError::new("cursor", "cursor.invalid");
+                Ok::<_, FieldError>((
+                    a[0].as_i64().ok_or_else(bad)?,
+                    a[1].as_str().ok_or_else(bad)?.to_string(),
+                ))
+            })
+            .transpose()?;
         let mut r = self.store.reader().await?;
         let mut rows = st::ranked(
             &mut r.conn(),
@@ -1881,7 +1852,7 @@ impl App {
                     Ranking::AtRisk => r.value_at_risk_fen,
                     Ranking::Upgrade => r.predicted_12m_fen,
                 };
-                encode_rank_cursor(v.unwrap_or(0), &r.customer_id)
+                encode_token(json!([v.unwrap_or(0), r.customer_id]))
             })
         } else {
             None

@@ -935,13 +935,7 @@ impl App {
         limit: Option<i64>,
     ) -> Result<AuditPage> {
         actor.require(Permission::AuditRead)?;
-        let limit = limit.unwrap_or(50);
-        if !(1..=crate::customers::MAX_PAGE).contains(&limit) {
-            return Err(FieldError::new("limit", "value.out_of_range")
-                .with("min", 1)
-                .with("max", crate::customers::MAX_PAGE)
-                .into());
-        }
+        let limit = crate::customers::page_limit(limit)?;
         let before = match cursor {
             Some(c) => Some(
                 c.parse::<i64>()

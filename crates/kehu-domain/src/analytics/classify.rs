@@ -36,6 +36,12 @@ impl FrequencyClass {
         FrequencyClass::Mid,
         FrequencyClass::Low,
     ];
+
+    /// The class with this stable code.
+    pub fn from_code(code: &str) -> Option<FrequencyClass> {
+        FrequencyClass::ALL.into_iter().find(|c| c.code() == code)
+    }
+
     /// Stable code for storage and APIs.
     pub fn code(self) -> &'static str {
         match self {
@@ -58,6 +64,12 @@ impl FrequencyClass {
 
 impl AmountClass {
     pub const ALL: [AmountClass; 3] = [AmountClass::Large, AmountClass::Mid, AmountClass::Small];
+
+    /// The class with this stable code.
+    pub fn from_code(code: &str) -> Option<AmountClass> {
+        AmountClass::ALL.into_iter().find(|c| c.code() == code)
+    }
+
     /// Stable code for storage and APIs.
     pub fn code(self) -> &'static str {
         match self {
@@ -80,6 +92,12 @@ impl AmountClass {
 
 impl ProductRange {
     pub const ALL: [ProductRange; 2] = [ProductRange::Single, ProductRange::Diversified];
+
+    /// The class with this stable code.
+    pub fn from_code(code: &str) -> Option<ProductRange> {
+        ProductRange::ALL.into_iter().find(|c| c.code() == code)
+    }
+
     /// Stable code for storage and APIs.
     pub fn code(self) -> &'static str {
         match self {

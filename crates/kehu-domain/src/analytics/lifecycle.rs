@@ -50,6 +50,11 @@ impl Stage {
         Stage::WonBack,
     ];
 
+    /// The stage with this stable code.
+    pub fn from_code(code: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     /// Stable code for storage and APIs.
     pub fn code(self) -> &'static str {
         match self {

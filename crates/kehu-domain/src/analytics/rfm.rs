@@ -1,6 +1,7 @@
 //! RFM quintile scores and named segments (ANALYTICS.md, "RFM").
 
 use super::summary::CustomerFacts;
+use crate::i18n::Locale;
 
 /// NTILE(`buckets`) bucket (1-based) for each position 0..n of an ordered
 /// list, exactly like SQL: the first n mod k buckets hold ⌈n/k⌉ rows, the
@@ -53,6 +54,19 @@ impl RfmSegment {
         RfmSegment::Hibernating,
         RfmSegment::Lost,
     ];
+
+    /// The segment with this stable code.
+    pub fn from_code(code: &str) -> Option<RfmSegment> {
+        RfmSegment::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Display name in the given language.
+    pub fn name(self, locale: Locale) -> &'static str {
+        match locale {
+            Locale::ZhCn => self.name_zh(),
+            Locale::En => self.name_en(),
+        }
+    }
 
     /// The widely used R×F grid (the M score does not enter; it is shown
     /// beside the segment). By R score, then F score:

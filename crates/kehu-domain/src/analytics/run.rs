@@ -225,6 +225,16 @@ impl Signal {
     }
 }
 
+/// Why a tag came or went in a run, for the customer's history.
+pub fn tag_change(added: bool, tag: &str, locale: Locale) -> String {
+    match (added, locale) {
+        (true, Locale::ZhCn) => format!("符合标签规则，获得标签「{tag}」"),
+        (true, Locale::En) => format!("matches a tag rule: tagged \"{tag}\""),
+        (false, Locale::ZhCn) => format!("不再符合规则，移除标签「{tag}」"),
+        (false, Locale::En) => format!("no longer matches its rule: \"{tag}\" removed"),
+    }
+}
+
 /// "Likely to move up": predicted 12-month contribution reaches the next tier's floor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Upgrade {

@@ -43,6 +43,11 @@ pub enum Tier {
 impl Tier {
     pub const ALL: [Tier; 4] = [Tier::A, Tier::B, Tier::C, Tier::D];
 
+    /// The tier with this letter.
+    pub fn from_letter(letter: &str) -> Option<Tier> {
+        Tier::ALL.into_iter().find(|t| t.letter() == letter)
+    }
+
     /// "A" … "D" (also the stable code).
     pub fn letter(self) -> &'static str {
         match self {
