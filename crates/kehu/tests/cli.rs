@@ -1271,6 +1271,36 @@ fn analyze_fits_the_models_and_scores_every_customer() {
     );
 }
 
+/// A log with quoted fields and CRLF line ends (as spreadsheets save it)
+/// reads exactly like the plain one.
+#[test]
+fn analyze_reads_quoted_and_crlf_files_alike() {
+    let dir = TempDir::new().unwrap();
+    let plain = order_log();
+    let quoted: String = plain
+        .lines()
+        .map(|l| {
+            let f: Vec<String> = l.split(',').map(|v| format!("\"{v}\"")).collect();
+            f.join(",") + "\r\n"
+        })
+        .collect();
+    let mut results = Vec::new();
+    for (name, text) in [("plain.csv", plain), ("quoted.csv", quoted)] {
+        let orders = dir.path().join(name);
+        fs::write(&orders, text).unwrap();
+        let out = dir.path().join(format!("out-{name}"));
+        let mut c = kehu(dir.path());
+        c.args(["analyze", "--orders"])
+            .arg(&orders)
+            .args(["--as-of", "2025-12-31", "--out"])
+            .arg(&out);
+        let stdout = run(c, None).ok().to_string();
+        results.push((stdout, fs::read_to_string(&out).unwrap()));
+    }
+    assert!(results[0].1.lines().count() > 300);
+    assert_eq!(results[0], results[1]);
+}
+
 #[test]
 fn analyze_names_the_line_and_field_of_bad_input() {
     let dir = TempDir::new().unwrap();
@@ -1291,6 +1321,14 @@ fn analyze_names_the_line_and_field_of_bad_input() {
         (
             "customer,date,amount\nA,2025-01-02,1\n",
             "missing column customer_id",
+        ),
+        (
+            "customer_id,date,amount\nA,2025-01-02,10\nB,2025-01-03\n",
+            "line 3: expected 3 fields, found 2",
+        ),
+        (
+            "customer_id,date,amount\n\"A\",\"2025-01-02\",\"10\"\n\"B, Ltd\",\"2025-13-01\",5\n",
+            "line 3, date",
         ),
         (
             "customer_id,date,amount\nA,2025-01-02,10\nB,2025-01-03,4\n",

@@ -39,13 +39,29 @@ pub fn clv(
     expected_spend: f64,
     config: &ClvConfig,
 ) -> f64 {
+    params.p_alive(x, t_x, t)
+        * discounted_purchases_if_alive(params, unit, x, t, config)
+        * expected_spend
+        * config.margin_rate
+}
+
+/// Σ_k (E[Y(k months)] − E[Y((k−1) months)]) / (1+d)^k for a customer known
+/// to be alive: [`clv`] is this × P(alive) × E[M] × margin. Depends on x and
+/// T only, so a caller scoring many customers computes it once per (x, T).
+pub fn discounted_purchases_if_alive(
+    params: &BgNbdParams,
+    unit: TimeUnit,
+    x: u32,
+    t: f64,
+    config: &ClvConfig,
+) -> f64 {
     let month = config.weeks_per_month * 7.0 / unit.days();
     let mut prev = 0.0;
     let mut total = 0.0;
     for k in 1..=config.months {
-        let ey = params.expected_purchases(x, t_x, t, month * f64::from(k));
+        let ey = params.expected_purchases_if_alive(x, t, month * f64::from(k));
         total += (ey - prev) / (1.0 + config.monthly_discount).powi(k as i32);
         prev = ey;
     }
-    total * expected_spend * config.margin_rate
+    total
 }

@@ -16,6 +16,7 @@ pub mod rfm;
 pub mod rules;
 pub mod run;
 pub mod special;
+mod sum;
 pub mod summary;
 pub mod tier;
 
@@ -40,7 +41,8 @@ pub use rules::{
     TextField, Value, ValueType, parse_rule,
 };
 pub use summary::{
-    CustomerFacts, Order, RepeatSummary, TimeUnit, customer_facts, day_number, repeat_summary,
+    CustomerFacts, Order, OrderBook, RepeatSummary, TimeUnit, customer_facts, day_number,
+    repeat_summary,
 };
 pub use tier::{
     PreviousTier, Tier, TierAssignment, TierConfig, TierMethod, apply_min_stay, assign_tiers,

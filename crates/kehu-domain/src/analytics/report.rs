@@ -4,10 +4,12 @@
 //! offline numbers are the product's numbers.
 
 use super::bgnbd::{BgNbdFit, fit_bgnbd};
-use super::clv::{ClvConfig, clv};
+use std::collections::HashMap;
+
+use super::clv::{ClvConfig, discounted_purchases_if_alive};
 use super::gamma_gamma::{GammaGammaFit, fit_gamma_gamma};
 use super::rfm::rfm_scores;
-use super::summary::{CustomerFacts, Order, TimeUnit, customer_facts, repeat_summary};
+use super::summary::{CustomerFacts, Order, OrderBook, TimeUnit};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AnalysisOptions {
@@ -62,21 +64,23 @@ pub fn analyze<K: Ord + Clone>(
     orders: &[Order<K>],
     opts: &AnalysisOptions,
 ) -> Result<Analysis<K>, AnalysisError> {
-    analyze_with_facts(orders, &customer_facts(orders, opts.as_of), opts)
+    let book = OrderBook::new(orders, opts.as_of);
+    let f = book.facts();
+    analyze_with_facts(&book, &f, opts)
 }
 
-/// [`analyze`] for a caller that already has the facts as of `opts.as_of`
-/// (sorted by id, as [`customer_facts`] returns them), so a classification
-/// run does not compute them twice.
+/// [`analyze`] for a caller that already has the order book up to
+/// `opts.as_of` and its facts, so a classification run groups the orders
+/// and computes the facts once.
 pub fn analyze_with_facts<K: Ord + Clone>(
-    orders: &[Order<K>],
+    book: &OrderBook<K>,
     facts: &[CustomerFacts<K>],
     opts: &AnalysisOptions,
 ) -> Result<Analysis<K>, AnalysisError> {
     if opts.calibration_end > opts.as_of {
         return Err(AnalysisError::CalibrationAfterAsOf);
     }
-    let summaries = repeat_summary(orders, opts.calibration_end, opts.unit);
+    let summaries = book.repeat_summary(opts.calibration_end, opts.unit);
     if summaries.is_empty() {
         return Err(AnalysisError::NoCustomers);
     }
@@ -91,6 +95,10 @@ pub fn analyze_with_facts<K: Ord + Clone>(
     let scores = rfm_scores(facts);
     let mut scores = scores.iter().peekable();
     let p = bgnbd.params;
+    // Expected purchases and CLV of an alive customer depend on (x, T)
+    // only; far fewer distinct pairs than customers (see BgNbdParams::
+    // expected_purchases_if_alive), and each costs 13 series.
+    let mut if_alive: HashMap<(u32, u64), (f64, f64)> = HashMap::new();
     let customers = summaries
         .iter()
         .map(|s| {
@@ -101,6 +109,14 @@ pub fn analyze_with_facts<K: Ord + Clone>(
             let spend = gamma_gamma
                 .as_ref()
                 .map(|g| g.params.expected_average_spend(s.x, s.zbar));
+            let (purchases, discounted) =
+                *if_alive.entry((s.x, s.t.to_bits())).or_insert_with(|| {
+                    (
+                        p.expected_purchases_if_alive(s.x, s.t, opts.horizon),
+                        discounted_purchases_if_alive(&p, opts.unit, s.x, s.t, &opts.clv),
+                    )
+                });
+            let p_alive = p.p_alive(s.x, s.t_x, s.t);
             CustomerResult {
                 customer_id: s.customer_id.clone(),
                 frequency: s.x,
@@ -109,10 +125,10 @@ pub fn analyze_with_facts<K: Ord + Clone>(
                 r_score: score.r,
                 f_score: score.f,
                 m_score: score.m,
-                p_alive: p.p_alive(s.x, s.t_x, s.t),
-                expected_purchases: p.expected_purchases(s.x, s.t_x, s.t, opts.horizon),
+                p_alive,
+                expected_purchases: purchases * p_alive,
                 expected_spend_fen: spend,
-                clv_fen: spend.map(|m| clv(&p, opts.unit, s.x, s.t_x, s.t, m, &opts.clv)),
+                clv_fen: spend.map(|m| p_alive * discounted * m * opts.clv.margin_rate),
             }
         })
         .collect();

@@ -177,20 +177,49 @@ pub struct RfmScore<K> {
 pub fn rfm_scores<K: Ord + Clone>(facts: &[CustomerFacts<K>]) -> Vec<RfmScore<K>> {
     let n = facts.len();
     let tiles = ntile(n, 5);
-    let score = |cmp: &dyn Fn(&CustomerFacts<K>, &CustomerFacts<K>) -> std::cmp::Ordering| {
-        let mut idx: Vec<usize> = (0..n).collect();
-        idx.sort_by(|&i, &j| {
-            cmp(&facts[i], &facts[j]).then_with(|| facts[i].customer_id.cmp(&facts[j].customer_id))
-        });
+    // Facts usually come sorted by id; then ties break by position, the
+    // same order, and each ranking is a sort of packed (value, position)
+    // keys instead of comparisons through the facts.
+    let by_id = facts
+        .windows(2)
+        .all(|w| w[0].customer_id < w[1].customer_id);
+    let ranks = |order: &[usize]| {
         let mut s = vec![0u8; n];
-        for (pos, &i) in idx.iter().enumerate() {
+        for (pos, &i) in order.iter().enumerate() {
             s[i] = tiles[pos];
         }
         s
     };
-    let r = score(&|a, b| b.days_since_last_purchase.cmp(&a.days_since_last_purchase));
-    let f = score(&|a, b| a.purchase_days.cmp(&b.purchase_days));
-    let m = score(&|a, b| a.spend_fen.cmp(&b.spend_fen));
+    let score = |cmp: &dyn Fn(&CustomerFacts<K>, &CustomerFacts<K>) -> std::cmp::Ordering,
+                 key: &dyn Fn(&CustomerFacts<K>) -> i64| {
+        if by_id && n < 1 << 32 {
+            // Ascending key in the high bits (offset so negatives sort
+            // first), position in the low 32.
+            let mut keys: Vec<u128> = facts
+                .iter()
+                .enumerate()
+                .map(|(i, f)| ((key(f) as i128 - i64::MIN as i128) as u128) << 32 | i as u128)
+                .collect();
+            keys.sort_unstable();
+            let order: Vec<usize> = keys.iter().map(|k| (*k & 0xffff_ffff) as usize).collect();
+            return ranks(&order);
+        }
+        let mut idx: Vec<usize> = (0..n).collect();
+        idx.sort_unstable_by(|&i, &j| {
+            cmp(&facts[i], &facts[j])
+                .then_with(|| facts[i].customer_id.cmp(&facts[j].customer_id))
+                .then(i.cmp(&j))
+        });
+        ranks(&idx)
+    };
+    let r = score(
+        &|a, b| b.days_since_last_purchase.cmp(&a.days_since_last_purchase),
+        &|f| -i64::from(f.days_since_last_purchase),
+    );
+    let f = score(&|a, b| a.purchase_days.cmp(&b.purchase_days), &|f| {
+        i64::from(f.purchase_days)
+    });
+    let m = score(&|a, b| a.spend_fen.cmp(&b.spend_fen), &|f| f.spend_fen);
     facts
         .iter()
         .enumerate()
@@ -278,6 +307,20 @@ mod tests {
         // Customer 1 is R 4, F 5 → loyal; customer 4 is R 5, F 2 → potential loyalist.
         assert_eq!(by(1).segment, RfmSegment::Loyal);
         assert_eq!(by(4).segment, RfmSegment::PotentialLoyalist);
+        // Facts in another order take the comparison path: same scores.
+        let mut shuffled = facts.clone();
+        shuffled.reverse();
+        shuffled.swap(1, 4);
+        for x in rfm_scores(&shuffled) {
+            assert_eq!(
+                (x.r, x.f, x.m),
+                (
+                    by(x.customer_id).r,
+                    by(x.customer_id).f,
+                    by(x.customer_id).m
+                )
+            );
+        }
     }
 
     #[test]

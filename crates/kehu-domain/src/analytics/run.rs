@@ -19,7 +19,7 @@ use super::lifecycle::{LifecycleConfig, PreviousStage, StageAssignment, lifecycl
 use super::report::{AnalysisOptions, analyze_with_facts};
 use super::rfm::{RfmScore, rfm_scores};
 use super::rules::{CustomValue, Expr, RuleContext, TextField};
-use super::summary::{CustomerFacts, Order, TimeUnit, customer_facts, repeat_summary};
+use super::summary::{CustomerFacts, Order, OrderBook, TimeUnit, customer_facts, repeat_summary};
 use super::tier::{
     PreviousTier, Tier, TierAssignment, TierConfig, TierMethod, apply_min_stay, compute_tiers,
     tier_by_thresholds,
@@ -303,7 +303,8 @@ pub fn classify_tenant(
     today: i32,
 ) -> (Model, Vec<CustomerOut>) {
     let n = input.customers.len();
-    let facts = customer_facts(input.orders, today);
+    let book = OrderBook::new(input.orders, today);
+    let facts = book.facts();
     let opts = AnalysisOptions {
         as_of: today,
         calibration_end: today,
@@ -311,7 +312,7 @@ pub fn classify_tenant(
         horizon: PREDICTION_DAYS / 7.0,
         clv: clv_config(cfg),
     };
-    let analysis = analyze_with_facts(input.orders, &facts, &opts).ok();
+    let analysis = analyze_with_facts(&book, &facts, &opts).ok();
     let mut rfm: Vec<Option<RfmScore<u32>>> = vec![None; n];
     for s in rfm_scores(&facts) {
         if let Some(slot) = rfm.get_mut(s.customer_id as usize) {

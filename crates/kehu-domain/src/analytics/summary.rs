@@ -81,30 +81,135 @@ pub struct CustomerFacts<K> {
     pub typical_interval_days: Option<f64>,
 }
 
-/// Orders grouped by customer, sorted by (customer, day), restricted to day ≤ `until`.
-fn grouped<K: Ord + Clone>(orders: &[Order<K>], until: i32) -> Vec<(K, Vec<(i32, i64)>)> {
-    let mut rows: Vec<&Order<K>> = orders.iter().filter(|o| o.day <= until).collect();
-    rows.sort_by(|a, b| a.customer_id.cmp(&b.customer_id).then(a.day.cmp(&b.day)));
-    let mut out: Vec<(K, Vec<(i32, i64)>)> = Vec::new();
-    for o in rows {
-        match out.last_mut() {
-            Some((k, v)) if *k == o.customer_id => v.push((o.day, o.amount_fen)),
-            _ => out.push((o.customer_id.clone(), vec![(o.day, o.amount_fen)])),
-        }
-    }
-    out
+/// An order log grouped by customer and sorted by day, up to a day: built
+/// once (one sort, no allocation per customer) and read by both the facts
+/// and the model inputs.
+#[derive(Debug, Clone)]
+pub struct OrderBook<K> {
+    /// Each customer with the index of its first row; ascending by customer.
+    customers: Vec<(K, usize)>,
+    /// (day, amount in 分), by customer, then day.
+    rows: Vec<(i32, i64)>,
+    until: i32,
 }
 
-/// (day, total amount) per distinct purchase day, from day-sorted orders.
-fn purchase_days(orders: &[(i32, i64)]) -> Vec<(i32, i64)> {
-    let mut days: Vec<(i32, i64)> = Vec::new();
-    for &(d, amt) in orders {
+impl<K: Ord + Clone> OrderBook<K> {
+    /// The orders on or before `until`.
+    pub fn new(orders: &[Order<K>], until: i32) -> Self {
+        let mut sorted: Vec<&Order<K>> = orders.iter().filter(|o| o.day <= until).collect();
+        sorted.sort_unstable_by(|a, b| a.customer_id.cmp(&b.customer_id).then(a.day.cmp(&b.day)));
+        let mut customers: Vec<(K, usize)> = Vec::new();
+        let mut rows = Vec::with_capacity(sorted.len());
+        for (i, o) in sorted.into_iter().enumerate() {
+            if customers.last().is_none_or(|(k, _)| *k != o.customer_id) {
+                customers.push((o.customer_id.clone(), i));
+            }
+            rows.push((o.day, o.amount_fen));
+        }
+        OrderBook {
+            customers,
+            rows,
+            until,
+        }
+    }
+
+    /// Each customer with its rows.
+    fn each(&self) -> impl Iterator<Item = (&K, &[(i32, i64)])> {
+        self.customers.iter().enumerate().map(|(i, (k, from))| {
+            let to = self.customers.get(i + 1).map_or(self.rows.len(), |c| c.1);
+            (k, &self.rows[*from..to])
+        })
+    }
+
+    /// BG/NBD / Gamma-Gamma inputs as of calibration end τ (inclusive, at
+    /// most the book's `until`): later orders are ignored, customers first
+    /// seen after τ are absent. Sorted by customer id.
+    pub fn repeat_summary(&self, calibration_end: i32, unit: TimeUnit) -> Vec<RepeatSummary<K>> {
+        debug_assert!(calibration_end <= self.until);
+        let mut days = Vec::new();
+        self.each()
+            .filter_map(|(id, rows)| {
+                let upto = rows.partition_point(|r| r.0 <= calibration_end);
+                purchase_days(&rows[..upto], &mut days);
+                let (first, last) = (days.first()?.0, days.last()?.0);
+                let x = (days.len() - 1) as u32;
+                let zbar = if x > 0 {
+                    days[1..].iter().map(|d| d.1 as f64).sum::<f64>() / f64::from(x)
+                } else {
+                    0.0
+                };
+                Some(RepeatSummary {
+                    customer_id: id.clone(),
+                    x,
+                    t_x: f64::from(last - first) / unit.days(),
+                    t: f64::from(calibration_end - first) / unit.days(),
+                    zbar,
+                })
+            })
+            .collect()
+    }
+
+    /// Descriptive facts as of the book's `until` (inclusive), sorted by
+    /// customer id: the evidence tiers, RFM, lifecycle rules and explanations
+    /// are computed from.
+    pub fn facts(&self) -> Vec<CustomerFacts<K>> {
+        let as_of = self.until;
+        let (mut days, mut gaps) = (Vec::new(), Vec::new());
+        self.each()
+            .map(|(id, rows)| {
+                purchase_days(rows, &mut days);
+                let first = days[0].0;
+                let last = days[days.len() - 1].0;
+                let window = |len: i32| {
+                    let from = rows.partition_point(|r| r.0 <= as_of - len);
+                    rows[from..]
+                        .iter()
+                        .fold((0u32, 0i64), |(n, s), (_, a)| (n + 1, s + a))
+                };
+                let (o30, s30) = window(30);
+                let (o90, s90) = window(90);
+                let (o365, s365) = window(365);
+                let spend: i64 = rows.iter().map(|r| r.1).sum();
+                gaps.clear();
+                gaps.extend(days.windows(2).map(|w| w[1].0 - w[0].0));
+                gaps.sort_unstable();
+                let typical = match gaps.len() {
+                    0 => None,
+                    n if n % 2 == 1 => Some(f64::from(gaps[n / 2])),
+                    n => Some((f64::from(gaps[n / 2 - 1]) + f64::from(gaps[n / 2])) / 2.0),
+                };
+                CustomerFacts {
+                    customer_id: id.clone(),
+                    first_purchase: first,
+                    last_purchase: last,
+                    purchase_days: days.len() as u32,
+                    repeat_purchases: (days.len() - 1) as u32,
+                    orders: rows.len() as u32,
+                    spend_fen: spend,
+                    orders_30d: o30,
+                    orders_90d: o90,
+                    orders_365d: o365,
+                    spend_30d_fen: s30,
+                    spend_90d_fen: s90,
+                    spend_365d_fen: s365,
+                    average_order_value_fen: spend as f64 / rows.len() as f64,
+                    days_since_last_purchase: as_of - last,
+                    typical_interval_days: typical,
+                }
+            })
+            .collect()
+    }
+}
+
+/// (day, total amount) per distinct purchase day of day-sorted rows, into `days`.
+fn purchase_days(rows: &[(i32, i64)], days: &mut Vec<(i32, i64)>) {
+    days.clear();
+    for &(d, amt) in rows {
         match days.last_mut() {
             Some((ld, la)) if *ld == d => *la += amt,
             _ => days.push((d, amt)),
         }
     }
-    days
 }
 
 /// BG/NBD / Gamma-Gamma inputs as of calibration end τ (inclusive): orders
@@ -116,75 +221,13 @@ pub fn repeat_summary<K: Ord + Clone>(
     calibration_end: i32,
     unit: TimeUnit,
 ) -> Vec<RepeatSummary<K>> {
-    grouped(orders, calibration_end)
-        .into_iter()
-        .map(|(id, rows)| {
-            let days = purchase_days(&rows);
-            let first = days[0].0;
-            let last = days[days.len() - 1].0;
-            let x = (days.len() - 1) as u32;
-            let zbar = if x > 0 {
-                days[1..].iter().map(|d| d.1 as f64).sum::<f64>() / f64::from(x)
-            } else {
-                0.0
-            };
-            RepeatSummary {
-                customer_id: id,
-                x,
-                t_x: f64::from(last - first) / unit.days(),
-                t: f64::from(calibration_end - first) / unit.days(),
-                zbar,
-            }
-        })
-        .collect()
+    OrderBook::new(orders, calibration_end).repeat_summary(calibration_end, unit)
 }
 
 /// Descriptive per-customer facts as of `as_of` (inclusive), sorted by
-/// customer id: the evidence tiers, RFM, lifecycle rules and explanations
-/// are computed from.
+/// customer id (see [`OrderBook::facts`]).
 pub fn customer_facts<K: Ord + Clone>(orders: &[Order<K>], as_of: i32) -> Vec<CustomerFacts<K>> {
-    grouped(orders, as_of)
-        .into_iter()
-        .map(|(id, rows)| {
-            let days = purchase_days(&rows);
-            let first = days[0].0;
-            let last = days[days.len() - 1].0;
-            let window = |len: i32| {
-                rows.iter()
-                    .filter(|(d, _)| *d > as_of - len)
-                    .fold((0u32, 0i64), |(n, s), (_, a)| (n + 1, s + a))
-            };
-            let (o30, s30) = window(30);
-            let (o90, s90) = window(90);
-            let (o365, s365) = window(365);
-            let spend: i64 = rows.iter().map(|r| r.1).sum();
-            let mut gaps: Vec<i32> = days.windows(2).map(|w| w[1].0 - w[0].0).collect();
-            gaps.sort_unstable();
-            let typical = match gaps.len() {
-                0 => None,
-                n if n % 2 == 1 => Some(f64::from(gaps[n / 2])),
-                n => Some((f64::from(gaps[n / 2 - 1]) + f64::from(gaps[n / 2])) / 2.0),
-            };
-            CustomerFacts {
-                customer_id: id,
-                first_purchase: first,
-                last_purchase: last,
-                purchase_days: days.len() as u32,
-                repeat_purchases: (days.len() - 1) as u32,
-                orders: rows.len() as u32,
-                spend_fen: spend,
-                orders_30d: o30,
-                orders_90d: o90,
-                orders_365d: o365,
-                spend_30d_fen: s30,
-                spend_90d_fen: s90,
-                spend_365d_fen: s365,
-                average_order_value_fen: spend as f64 / rows.len() as f64,
-                days_since_last_purchase: as_of - last,
-                typical_interval_days: typical,
-            }
-        })
-        .collect()
+    OrderBook::new(orders, as_of).facts()
 }
 
 #[cfg(test)]
