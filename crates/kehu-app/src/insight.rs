@@ -1021,6 +1021,46 @@ fn insight_row(
     }
 }
 
+/// Folds a customer's orders (streamed grouped by customer) into one
+/// [`CategorySpend`] per category ever bought, with the spend after
+/// `year_ago` (`YYYY-MM-DD`, exclusive).
+#[derive(Default)]
+struct CategoryTally {
+    customer: Option<u32>,
+    spend: BTreeMap<Option<String>, i64>,
+}
+
+impl CategoryTally {
+    fn add(
+        &mut self,
+        customer: u32,
+        o: &st::OrderFact,
+        year_ago: &str,
+        out: &mut Vec<CategorySpend>,
+    ) {
+        if self.customer != Some(customer) {
+            self.flush(out);
+            self.customer = Some(customer);
+        }
+        let recent = o.ordered_on.as_str() > year_ago;
+        for (category, amount) in o.categories() {
+            *self.spend.entry(category).or_default() += if recent { amount } else { 0 };
+        }
+    }
+
+    fn flush(&mut self, out: &mut Vec<CategorySpend>) {
+        if let Some(customer) = self.customer.take() {
+            out.extend(std::mem::take(&mut self.spend).into_iter().map(
+                |(category, spend_365d_fen)| CategorySpend {
+                    customer,
+                    category,
+                    spend_365d_fen,
+                },
+            ));
+        }
+    }
+}
+
 /// Timeline rows for what changed for one customer, and the counts.
 struct Changes {
     rows: Vec<TimelineRow>,
@@ -1350,6 +1390,8 @@ impl App {
             Some(i as u32)
         };
         let mut orders: Vec<Order<u32>> = Vec::new();
+        let mut categories: Vec<CategorySpend> = Vec::new();
+        let mut tally = CategoryTally::default();
         let mut hint = 0usize;
         st::each_order(&mut r.conn(), tenant_id, None, as_of, |o| {
             if let (Some(c), Some(day)) = (index(&o.customer_id, &mut hint), day_of(&o.ordered_on))
@@ -1359,23 +1401,12 @@ impl App {
                     day,
                     amount_fen: o.total_fen,
                 });
+                tally.add(c, &o, year_ago, &mut categories);
             }
             Ok(())
         })
         .await?;
-        let mut categories: Vec<CategorySpend> = Vec::new();
-        let mut hint = 0usize;
-        st::each_category(&mut r.conn(), tenant_id, None, year_ago, as_of, |c| {
-            if let Some(i) = index(&c.customer_id, &mut hint) {
-                categories.push(CategorySpend {
-                    customer: i,
-                    category: c.category,
-                    spend_365d_fen: c.recent_fen,
-                });
-            }
-            Ok(())
-        })
-        .await?;
+        tally.flush(&mut categories);
         drop(r);
         let prev: HashMap<&str, &st::PreviousRow> = previous
             .iter()
@@ -1547,6 +1578,8 @@ impl App {
         let old_tags = st::tags(&mut r.conn(), tenant_id, Some(customer_id)).await?;
         let rule_rows = st::rules(&mut r.conn(), tenant_id).await?;
         let mut orders = Vec::new();
+        let mut cats = Vec::new();
+        let mut tally = CategoryTally::default();
         st::each_order(&mut r.conn(), tenant_id, Some(customer_id), &as_of, |o| {
             if let Some(day) = day_of(&o.ordered_on) {
                 orders.push(Order {
@@ -1554,27 +1587,12 @@ impl App {
                     day,
                     amount_fen: o.total_fen,
                 });
+                tally.add(0, &o, &year_ago, &mut cats);
             }
             Ok(())
         })
         .await?;
-        let mut cats = Vec::new();
-        st::each_category(
-            &mut r.conn(),
-            tenant_id,
-            Some(customer_id),
-            &year_ago,
-            &as_of,
-            |c| {
-                cats.push(CategorySpend {
-                    customer: 0,
-                    category: c.category,
-                    spend_365d_fen: c.recent_fen,
-                });
-                Ok(())
-            },
-        )
-        .await?;
+        tally.flush(&mut cats);
         drop(r);
         let (settings, _) = self.settings_of(tenant_id).await?;
         let cfg = settings.config();

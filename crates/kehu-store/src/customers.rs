@@ -793,12 +793,22 @@ pub struct OrderLineRow {
     pub amount_fen: i64,
 }
 
+/// The `orders.line_categories` value: the lines' (category, amount) pairs
+/// as a JSON array, read back by [`crate::insight::OrderFact::categories`].
+fn line_categories(lines: &[OrderLineRow]) -> String {
+    let pairs: Vec<(Option<&str>, i64)> = lines
+        .iter()
+        .map(|l| (l.category.as_deref(), l.amount_fen))
+        .collect();
+    serde_json::to_string(&pairs).expect("strings and integers serialise")
+}
+
 pub async fn insert_order(tx: &mut Tx, o: &OrderRow, lines: &[OrderLineRow]) -> Result<()> {
     tx.exec(sql!(
-        "INSERT INTO orders (tenant_id, id, customer_id, ordered_on, channel, total_fen, line_count, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO orders (tenant_id, id, customer_id, ordered_on, channel, total_fen, line_count, created_by, created_at, line_categories)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         &o.tenant_id, &o.id, &o.customer_id, &o.ordered_on, &o.channel, o.total_fen, o.line_count, &o.created_by,
-        o.created_at
+        o.created_at, line_categories(lines)
     ))
     .await?;
     for l in lines {
@@ -1134,6 +1144,7 @@ pub async fn bulk_insert_customers(tx: &mut Tx, items: Vec<BulkCustomer>) -> Res
             ]);
         }
         for (o, ls) in b.orders {
+            let categories = line_categories(&ls);
             for l in ls {
                 lines.push(vec![
                     Arg::from(l.tenant_id),
@@ -1155,6 +1166,7 @@ pub async fn bulk_insert_customers(tx: &mut Tx, items: Vec<BulkCustomer>) -> Res
                 o.line_count.into(),
                 o.created_by.into(),
                 o.created_at.into(),
+                categories.into(),
             ]);
         }
         terms.push((c.id.clone(), b.terms));
@@ -1293,6 +1305,7 @@ pub async fn bulk_insert_customers(tx: &mut Tx, items: Vec<BulkCustomer>) -> Res
             "line_count",
             "created_by",
             "created_at",
+            "line_categories",
         ],
         orders,
     )

@@ -150,10 +150,24 @@ pub struct OrderFact {
     pub customer_id: String,
     pub ordered_on: String,
     pub total_fen: i64,
+    /// The lines' (category, amount) pairs as JSON; see [`Self::categories`].
+    pub line_categories: Option<String>,
+}
+
+impl OrderFact {
+    /// The order's lines as (category, amount in 分); none when the order
+    /// has no lines (or the column is unreadable, which a run treats alike).
+    pub fn categories(&self) -> Vec<(Option<String>, i64)> {
+        self.line_categories
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default()
+    }
 }
 
 /// Streams the orders of a tenant (or of one customer) on or before
-/// `until` (`YYYY-MM-DD`), grouped by customer.
+/// `until` (`YYYY-MM-DD`), grouped by customer, each with its lines'
+/// categories (so a run needs no join over the order lines).
 pub async fn each_order(
     c: &mut Conn<'_>,
     tenant_id: &str,
@@ -161,51 +175,14 @@ pub async fn each_order(
     until: &str,
     f: impl FnMut(OrderFact) -> Result<()>,
 ) -> Result<()> {
-    let mut q =
-        Sql::new("SELECT customer_id, ordered_on, total_fen FROM orders WHERE tenant_id = ");
+    let mut q = Sql::new(
+        "SELECT customer_id, ordered_on, total_fen, line_categories FROM orders WHERE tenant_id = ",
+    );
     q.bind(tenant_id).push(" AND ordered_on <= ").bind(until);
     if let Some(id) = customer_id {
         q.push(" AND customer_id = ").bind(id);
     }
     q.push(" ORDER BY customer_id");
-    c.each(q, f).await
-}
-
-#[derive(Clone, Debug, FromRow)]
-pub struct CategoryFact {
-    pub customer_id: String,
-    pub category: Option<String>,
-    /// Spend in this category since `from` (exclusive).
-    pub recent_fen: i64,
-}
-
-/// Per customer and category: spend after `from` up to `until` (dates
-/// `YYYY-MM-DD`), for every category the customer ever bought.
-pub async fn each_category(
-    c: &mut Conn<'_>,
-    tenant_id: &str,
-    customer_id: Option<&str>,
-    from: &str,
-    until: &str,
-    f: impl FnMut(CategoryFact) -> Result<()>,
-) -> Result<()> {
-    let mut q = Sql::new(
-        "SELECT o.customer_id AS customer_id, l.category AS category,
-                CAST(SUM(CASE WHEN o.ordered_on > ",
-    );
-    q.bind(from)
-        .push(
-            " THEN l.amount_fen ELSE 0 END) AS BIGINT) AS recent_fen
-         FROM order_lines l JOIN orders o ON o.tenant_id = l.tenant_id AND o.id = l.order_id
-         WHERE o.tenant_id = ",
-        )
-        .bind(tenant_id)
-        .push(" AND o.ordered_on <= ")
-        .bind(until);
-    if let Some(id) = customer_id {
-        q.push(" AND o.customer_id = ").bind(id);
-    }
-    q.push(" GROUP BY o.customer_id, l.category");
     c.each(q, f).await
 }
 

@@ -739,6 +739,21 @@ async fn custom_fields_versioned(b: Backend) {
 }
 both!(custom_fields_versioned);
 
+async fn order_stream(
+    r: &mut kehu_store::Reader,
+    t: &str,
+    cust: &str,
+) -> Vec<kehu_store::insight::OrderFact> {
+    let mut facts = Vec::new();
+    kehu_store::insight::each_order(&mut r.conn(), t, Some(cust), "2099-12-31", |f| {
+        facts.push(f);
+        Ok(())
+    })
+    .await
+    .unwrap();
+    facts
+}
+
 async fn orders_timeline_and_team(b: Backend) {
     let ctx = Ctx::new(b).await;
     let t = ctx.tenant_id.clone();
@@ -772,7 +787,9 @@ async fn orders_timeline_and_team(b: Backend) {
                 order_id: o.id.clone(),
                 line_no: n,
                 product: format!("产品{n}"),
-                category: None,
+                // Some lines without a category; a quote and a backslash
+                // in one (the run reads them back from JSON).
+                category: (n % 2 == 0).then(|| format!("饮料\"{n}\\")),
                 quantity: n,
                 amount_fen: 100 * n,
             })
@@ -820,6 +837,58 @@ async fn orders_timeline_and_team(b: Backend) {
     let mut want_lines: Vec<OrderLineRow> = orders.iter().flat_map(|(_, l)| l.clone()).collect();
     want_lines.sort_by(|a, b| (&a.order_id, a.line_no).cmp(&(&b.order_id, b.line_no)));
     assert_eq!(lines, want_lines);
+    // The run's order stream carries each order's lines as (category, amount),
+    // both as written with the order and as the 0004 migration backfills them.
+    let categories =
+        |facts: &[kehu_store::insight::OrderFact]| -> BTreeMap<String, Vec<(Option<String>, i64)>> {
+            let mut by_day = BTreeMap::new();
+            for f in facts {
+                let mut c = f.categories();
+                c.sort();
+                by_day
+                    .entry(format!("{} {}", f.ordered_on, f.total_fen))
+                    .or_insert(c);
+            }
+            by_day
+        };
+    let want_categories: BTreeMap<String, Vec<(Option<String>, i64)>> = orders
+        .iter()
+        .map(|(o, ls)| {
+            let mut c: Vec<_> = ls
+                .iter()
+                .map(|l| (l.category.clone(), l.amount_fen))
+                .collect();
+            c.sort();
+            (format!("{} {}", o.ordered_on, o.total_fen), c)
+        })
+        .collect();
+    assert_eq!(
+        categories(&order_stream(&mut r, &t, &cust).await),
+        want_categories
+    );
+    drop(r);
+    let migration = std::fs::read_to_string(format!(
+        "{}/migrations/{}/0004_order_categories.sql",
+        env!("CARGO_MANIFEST_DIR"),
+        if b == Backend::Postgres {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    ))
+    .unwrap();
+    let backfill = &migration[migration.find("UPDATE").expect("the backfill")..];
+    let mut tx = ctx.store.begin().await.unwrap();
+    tx.exec(kehu_store::sql!("UPDATE orders SET line_categories = NULL"))
+        .await
+        .unwrap();
+    tx.exec(kehu_store::sql!(backfill)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut r = ctx.store.reader().await.unwrap();
+    assert_eq!(
+        categories(&order_stream(&mut r, &t, &cust).await),
+        want_categories
+    );
     assert!(
         cs::order_lines(&mut r.conn(), &t, &[])
             .await
