@@ -7,11 +7,11 @@
 //! and orders refer to them by that number, so the maths works on `u32`
 //! keys rather than strings.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::bgnbd::BgNbdParams;
 use super::classify::{ClassConfig, Classes, classify};
-use super::clv::{ClvConfig, clv};
+use super::clv::{ClvConfig, discounted_purchases_if_alive};
 #[cfg(test)]
 use super::explain::format_yuan;
 use super::gamma_gamma::GammaGammaParams;
@@ -365,6 +365,7 @@ pub fn classify_tenant(
         bgnbd_log_likelihood: analysis.as_ref().map(|a| a.bgnbd.log_likelihood),
         tier_floors,
     };
+    let mut cache = PredictionCache::default();
     let out = tiers
         .into_iter()
         .zip(by_customer)
@@ -385,6 +386,7 @@ pub fn classify_tenant(
                 input.rules,
                 cfg,
                 today,
+                &mut cache,
             );
             out.rfm = rfm;
             out
@@ -432,6 +434,7 @@ pub fn classify_one(
         rules,
         cfg,
         today,
+        &mut PredictionCache::default(),
     )
 }
 
@@ -447,13 +450,14 @@ fn finish(
     rules: &[TagRule],
     cfg: &InsightConfig,
     today: i32,
+    cache: &mut PredictionCache,
 ) -> CustomerOut {
     let stage = lifecycle_stage(facts.as_ref(), c.prev_stage, today, &cfg.lifecycle);
     let classes = facts
         .as_ref()
         .map(|f| classify(f, categories, &cfg.classes));
     let prediction = match (&facts, model.bgnbd) {
-        (Some(f), Some(p)) => Some(predict(f, contribution, &p, spend, cfg)),
+        (Some(f), Some(p)) => Some(predict(f, contribution, &p, spend, cfg, cache)),
         _ => None,
     };
     let signals = facts
@@ -515,6 +519,14 @@ fn finish(
     }
 }
 
+/// What an alive customer with (x, T) is expected to buy: over 90 days,
+/// over a year, and the discounted monthly purchases of CLV. The model's
+/// predictions are these × P(alive) (see
+/// `BgNbdParams::expected_purchases_if_alive`), and a tenant has far fewer
+/// distinct (x, T) than customers, so a run computes each once.
+#[derive(Default)]
+struct PredictionCache(HashMap<(u32, u64), [f64; 3]>);
+
 /// `spend` is Gamma-Gamma's E[M] for the customer (`None` without that model).
 fn predict(
     f: &CustomerFacts<u32>,
@@ -522,13 +534,23 @@ fn predict(
     p: &BgNbdParams,
     spend: Option<f64>,
     cfg: &InsightConfig,
+    cache: &mut PredictionCache,
 ) -> Prediction {
     // The model's time axis (ANALYTICS.md): weeks, t_x and T from the first purchase.
     let w = TimeUnit::Week.days();
     let x = f.repeat_purchases;
     let t_x = f64::from(f.last_purchase - f.first_purchase) / w;
     let age = f64::from(f.days_since_last_purchase + f.last_purchase - f.first_purchase) / w;
-    let clv_fen = spend.map(|m| clv(p, TimeUnit::Week, x, t_x, age, m, &clv_config(cfg)));
+    let clv_cfg = clv_config(cfg);
+    let [e90, e365, discounted] = *cache.0.entry((x, age.to_bits())).or_insert_with(|| {
+        [
+            p.expected_purchases_if_alive(x, age, PREDICTION_DAYS / w),
+            p.expected_purchases_if_alive(x, age, YEAR_DAYS / w),
+            discounted_purchases_if_alive(p, TimeUnit::Week, x, age, &clv_cfg),
+        ]
+    });
+    let p_alive = p.p_alive(x, t_x, age);
+    let clv_fen = spend.map(|m| p_alive * discounted * m * clv_cfg.margin_rate);
     // Contribution share of this customer's spend (the default margin when
     // they bought nothing this year).
     let margin = if f.spend_365d_fen > 0 {
@@ -536,11 +558,10 @@ fn predict(
     } else {
         cfg.costs.default_margin_pct / 100.0
     };
-    let predicted_12m_fen = spend
-        .map(|m| (p.expected_purchases(x, t_x, age, YEAR_DAYS / w) * m * margin).round() as i64);
+    let predicted_12m_fen = spend.map(|m| (e365 * p_alive * m * margin).round() as i64);
     Prediction {
-        p_alive: p.p_alive(x, t_x, age),
-        expected_purchases_90d: p.expected_purchases(x, t_x, age, PREDICTION_DAYS / w),
+        p_alive,
+        expected_purchases_90d: e90 * p_alive,
         expected_spend_fen: spend,
         clv_fen,
         predicted_12m_fen,
