@@ -1440,24 +1440,31 @@ impl App {
         let rules = compiled(&rule_rows);
         let load_ms = started.elapsed().as_millis();
         let t_compute = std::time::Instant::now();
-        let (model, outs) = classify_tenant(
-            &TenantIn {
-                customers: &inputs,
-                orders: &orders,
-                categories: &categories,
-                rules: &rules,
-            },
-            cfg,
-            today_day,
-        );
+        let order_count = orders.len();
+        // Seconds of CPU at a million customers: off the async workers, so
+        // the server keeps answering requests during the nightly run.
+        let cfg_owned = cfg.clone();
+        let (model, outs, rules) = tokio::task::spawn_blocking(move || {
+            let (model, outs) = classify_tenant(
+                &TenantIn {
+                    customers: &inputs,
+                    orders: &orders,
+                    categories: &categories,
+                    rules: &rules,
+                },
+                &cfg_owned,
+                today_day,
+            );
+            (model, outs, rules)
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("classification task: {e}")))?;
         let compute_ms = t_compute.elapsed().as_millis();
         let t_write = std::time::Instant::now();
         let mut rule_counts: BTreeMap<String, i64> =
             rule_rows.iter().map(|r| (r.id.clone(), 0)).collect();
         let empty = BTreeSet::new();
         let (mut tier_changes, mut stage_changes, mut tag_changes) = (0, 0, 0);
-        let order_count = orders.len();
-        drop(orders);
         let mut tx = self.store.begin().await?;
         st::clear_all(&mut tx, tenant_id).await?;
         st::replace_tags(&mut tx, tenant_id, None, Vec::new()).await?;
