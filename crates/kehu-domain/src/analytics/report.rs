@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use super::clv::{ClvConfig, discounted_purchases_if_alive};
 use super::gamma_gamma::{GammaGammaFit, fit_gamma_gamma};
-use super::rfm::rfm_scores;
-use super::summary::{CustomerFacts, Order, OrderBook, TimeUnit};
+use super::rfm::{RfmScore, rfm_scores};
+use super::summary::{CustomerFacts, Order, OrderBook, RepeatSummary, TimeUnit};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AnalysisOptions {
@@ -60,6 +60,40 @@ pub enum AnalysisError {
     NotIdentifiable,
 }
 
+/// The models fitted on the calibration period, with their inputs.
+pub struct Fitted<K> {
+    /// Per customer first seen by calibration end, sorted by id.
+    pub summaries: Vec<RepeatSummary<K>>,
+    pub bgnbd: BgNbdFit,
+    pub gamma_gamma: Option<GammaGammaFit>,
+}
+
+/// Fits BG/NBD and Gamma-Gamma on the book's orders up to calibration end:
+/// the one fitting path of `kehu analyze` and the server's runs.
+pub fn fit_models<K: Ord + Clone>(
+    book: &OrderBook<K>,
+    opts: &AnalysisOptions,
+) -> Result<Fitted<K>, AnalysisError> {
+    if opts.calibration_end > opts.as_of {
+        return Err(AnalysisError::CalibrationAfterAsOf);
+    }
+    let summaries = book.repeat_summary(opts.calibration_end, opts.unit);
+    if summaries.is_empty() {
+        return Err(AnalysisError::NoCustomers);
+    }
+    // Nobody repeating drives r to 0: a fit, but not one worth predicting from.
+    if summaries.iter().all(|s| s.x == 0) {
+        return Err(AnalysisError::NotIdentifiable);
+    }
+    let bgnbd = fit_bgnbd(&summaries).ok_or(AnalysisError::NotIdentifiable)?;
+    let gamma_gamma = fit_gamma_gamma(&summaries);
+    Ok(Fitted {
+        summaries,
+        bgnbd,
+        gamma_gamma,
+    })
+}
+
 pub fn analyze<K: Ord + Clone>(
     orders: &[Order<K>],
     opts: &AnalysisOptions,
@@ -77,22 +111,22 @@ pub fn analyze_with_facts<K: Ord + Clone>(
     facts: &[CustomerFacts<K>],
     opts: &AnalysisOptions,
 ) -> Result<Analysis<K>, AnalysisError> {
-    if opts.calibration_end > opts.as_of {
-        return Err(AnalysisError::CalibrationAfterAsOf);
-    }
-    let summaries = book.repeat_summary(opts.calibration_end, opts.unit);
-    if summaries.is_empty() {
-        return Err(AnalysisError::NoCustomers);
-    }
-    // Nobody repeating drives r to 0: a fit, but not one worth predicting from.
-    if summaries.iter().all(|s| s.x == 0) {
-        return Err(AnalysisError::NotIdentifiable);
-    }
-    let bgnbd = fit_bgnbd(&summaries).ok_or(AnalysisError::NotIdentifiable)?;
-    let gamma_gamma = fit_gamma_gamma(&summaries);
+    analyze_scored(book, &rfm_scores(facts), opts)
+}
+
+/// [`analyze_with_facts`] with the facts' RFM scores (in the facts' order).
+fn analyze_scored<K: Ord + Clone>(
+    book: &OrderBook<K>,
+    scores: &[RfmScore<K>],
+    opts: &AnalysisOptions,
+) -> Result<Analysis<K>, AnalysisError> {
+    let Fitted {
+        summaries,
+        bgnbd,
+        gamma_gamma,
+    } = fit_models(book, opts)?;
     // Both lists are sorted by id, and every calibration customer has an
     // order by `as_of`, so a merge walk pairs them.
-    let scores = rfm_scores(facts);
     let mut scores = scores.iter().peekable();
     let p = bgnbd.params;
     // Expected purchases and CLV of an alive customer depend on (x, T)

@@ -15,8 +15,8 @@ use super::clv::{ClvConfig, discounted_purchases_if_alive};
 #[cfg(test)]
 use super::explain::format_yuan;
 use super::gamma_gamma::GammaGammaParams;
-use super::lifecycle::{LifecycleConfig, PreviousStage, StageAssignment, lifecycle_stage};
-use super::report::{AnalysisOptions, analyze_with_facts};
+use super::lifecycle::{LifecycleConfig, PreviousStage, Stage, StageAssignment, lifecycle_stage};
+use super::report::{AnalysisOptions, Fitted, fit_models};
 use super::rfm::{RfmScore, rfm_scores};
 use super::rules::{CustomValue, Expr, RuleContext, TextField};
 use super::summary::{CustomerFacts, Order, OrderBook, TimeUnit, customer_facts, repeat_summary};
@@ -312,7 +312,8 @@ pub fn classify_tenant(
         horizon: PREDICTION_DAYS / 7.0,
         clv: clv_config(cfg),
     };
-    let analysis = analyze_with_facts(&book, &facts, &opts).ok();
+    // The models only: each customer's predictions come from `predict`.
+    let fitted = fit_models(&book, &opts).ok();
     let mut rfm: Vec<Option<RfmScore<u32>>> = vec![None; n];
     for s in rfm_scores(&facts) {
         if let Some(slot) = rfm.get_mut(s.customer_id as usize) {
@@ -328,9 +329,16 @@ pub fn classify_tenant(
     }
     // Gamma-Gamma's E[M] per customer, as `kehu analyze` reports it.
     let mut spend: Vec<Option<f64>> = vec![None; n];
-    for r in analysis.iter().flat_map(|a| &a.customers) {
-        if let Some(slot) = spend.get_mut(r.customer_id as usize) {
-            *slot = r.expected_spend_fen;
+    if let Some(Fitted {
+        summaries,
+        gamma_gamma: Some(gg),
+        ..
+    }) = &fitted
+    {
+        for s in summaries {
+            if let Some(slot) = spend.get_mut(s.customer_id as usize) {
+                *slot = Some(gg.params.expected_average_spend(s.x, s.zbar));
+            }
         }
     }
     let contrib = contributions(n, input.categories, &cfg.costs);
@@ -358,11 +366,11 @@ pub fn classify_tenant(
         }
     };
     let model = Model {
-        bgnbd: analysis.as_ref().map(|a| a.bgnbd.params),
-        gamma_gamma: analysis
+        bgnbd: fitted.as_ref().map(|a| a.bgnbd.params),
+        gamma_gamma: fitted
             .as_ref()
             .and_then(|a| a.gamma_gamma.as_ref().map(|g| g.params)),
-        bgnbd_log_likelihood: analysis.as_ref().map(|a| a.bgnbd.log_likelihood),
+        bgnbd_log_likelihood: fitted.as_ref().map(|a| a.bgnbd.log_likelihood),
         tier_floors,
     };
     let mut cache = PredictionCache::default();
@@ -478,31 +486,11 @@ fn finish(
             threshold_fen: floor,
         })
     });
-    let mut ctx = RuleContext::new();
-    if let Some(f) = &facts {
-        ctx.set_facts(f);
-    }
-    ctx.set_text(TextField::Kind, c.kind.clone());
-    if let Some(p) = &c.province {
-        ctx.set_text(TextField::Province, p.clone());
-    }
-    if let Some(s) = &c.source {
-        ctx.set_text(TextField::Source, s.clone());
-    }
-    ctx.set_tier(tier.tier).set_stage(stage.stage);
-    for (k, v) in &c.custom {
-        ctx.set_custom(k.clone(), v.clone());
-    }
-    let mut tags = Vec::new();
-    let mut seen = BTreeSet::new();
-    for (i, r) in rules.iter().enumerate() {
-        if r.expr.eval(&ctx) {
-            tags.push(i);
-            if seen.insert(r.tag.clone()) {
-                ctx.add_tag(r.tag.clone());
-            }
-        }
-    }
+    let tags = if rules.is_empty() {
+        Vec::new() // nothing to evaluate: skip building the rule context
+    } else {
+        tag_customer(c, facts.as_ref(), tier.tier, stage.stage, rules)
+    };
     CustomerOut {
         facts,
         categories,
@@ -517,6 +505,43 @@ fn finish(
         upgrade,
         tags,
     }
+}
+
+/// The indexes of the tag rules that match, evaluated in order (so
+/// `has_tag` sees the tags of earlier rules).
+fn tag_customer(
+    c: &CustomerIn,
+    facts: Option<&CustomerFacts<u32>>,
+    tier: Tier,
+    stage: Stage,
+    rules: &[TagRule],
+) -> Vec<usize> {
+    let mut ctx = RuleContext::new();
+    if let Some(f) = facts {
+        ctx.set_facts(f);
+    }
+    ctx.set_text(TextField::Kind, c.kind.clone());
+    if let Some(p) = &c.province {
+        ctx.set_text(TextField::Province, p.clone());
+    }
+    if let Some(s) = &c.source {
+        ctx.set_text(TextField::Source, s.clone());
+    }
+    ctx.set_tier(tier).set_stage(stage);
+    for (k, v) in &c.custom {
+        ctx.set_custom(k.clone(), v.clone());
+    }
+    let mut tags = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (i, r) in rules.iter().enumerate() {
+        if r.expr.eval(&ctx) {
+            tags.push(i);
+            if seen.insert(r.tag.clone()) {
+                ctx.add_tag(r.tag.clone());
+            }
+        }
+    }
+    tags
 }
 
 /// What an alive customer with (x, T) is expected to buy: over 90 days,
