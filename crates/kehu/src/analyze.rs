@@ -250,7 +250,13 @@ fn read_orders(path: &Path) -> Result<OrderLog> {
             continue; // as the csv crate does
         }
         match &mut log {
-            None => log = Some(LogBuilder::new(text.split(','))?),
+            // A UTF-8 byte order mark (spreadsheet exports) is not part of
+            // the first name; the csv crate drops it too.
+            None => {
+                log = Some(LogBuilder::new(
+                    text.trim_start_matches('\u{feff}').split(','),
+                )?)
+            }
             Some(b) => with_fields(text.split(','), |f| b.add(line, f))?,
         }
     }

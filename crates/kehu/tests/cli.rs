@@ -1271,8 +1271,8 @@ fn analyze_fits_the_models_and_scores_every_customer() {
     );
 }
 
-/// A log with quoted fields and CRLF line ends (as spreadsheets save it)
-/// reads exactly like the plain one.
+/// A log with quoted fields and CRLF line ends, or with a byte order mark
+/// (as spreadsheets save them), reads exactly like the plain one.
 #[test]
 fn analyze_reads_quoted_and_crlf_files_alike() {
     let dir = TempDir::new().unwrap();
@@ -1284,8 +1284,13 @@ fn analyze_reads_quoted_and_crlf_files_alike() {
             f.join(",") + "\r\n"
         })
         .collect();
+    let bom = format!("\u{feff}{plain}");
     let mut results = Vec::new();
-    for (name, text) in [("plain.csv", plain), ("quoted.csv", quoted)] {
+    for (name, text) in [
+        ("plain.csv", plain),
+        ("quoted.csv", quoted),
+        ("bom.csv", bom),
+    ] {
         let orders = dir.path().join(name);
         fs::write(&orders, text).unwrap();
         let out = dir.path().join(format!("out-{name}"));
@@ -1299,6 +1304,7 @@ fn analyze_reads_quoted_and_crlf_files_alike() {
     }
     assert!(results[0].1.lines().count() > 300);
     assert_eq!(results[0], results[1]);
+    assert_eq!(results[0], results[2]);
 }
 
 #[test]
