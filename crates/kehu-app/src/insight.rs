@@ -24,7 +24,7 @@ use kehu_domain::analytics::{
     PreviousStage, PreviousTier, RfmSegment, Tier, TierConfig, TierMethod,
 };
 use kehu_domain::i18n::Locale;
-use kehu_domain::validate::{format_date, parse_date};
+use kehu_domain::validate::{format_date, parse_ymd};
 use kehu_domain::{FieldError, FieldErrors};
 use kehu_store::customers::{Access, TimelineRow};
 use kehu_store::insight::{self as st, InsightRow, Ranking, RunRow, TagRow};
@@ -1184,8 +1184,9 @@ fn previous_stage(p: Option<&st::PreviousRow>) -> Option<PreviousStage> {
     })
 }
 
+/// A stored `YYYY-MM-DD` (normalised when written) as a day number.
 fn day_of(date: &str) -> Option<i32> {
-    parse_date("", date).ok().map(|d| d.to_julian_day())
+    parse_ymd(date).map(|d| d.to_julian_day())
 }
 
 fn signal_views(json_text: &str, l: Locale) -> Vec<SignalView> {

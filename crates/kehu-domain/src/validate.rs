@@ -403,24 +403,26 @@ impl PostalCode {
 
 /// A calendar date written `YYYY-MM-DD` (ISO 8601, the API's only form).
 pub fn parse_date(field: &str, raw: &str) -> Result<Date, FieldError> {
-    let s = nfkc(raw);
+    parse_ymd(&nfkc(raw)).ok_or_else(|| FieldError::new(field, "date.invalid"))
+}
+
+/// `YYYY-MM-DD` exactly (ASCII digits, year ≥ 1, a real calendar day), no
+/// normalisation: for text already normalised (stored dates) or read in
+/// bulk (an order log), where [`parse_date`]'s NFKC copy per value costs
+/// more than the parse.
+pub fn parse_ymd(s: &str) -> Option<Date> {
     let b = s.as_bytes();
-    let shape_ok = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    let date = shape_ok
-        .then(|| {
-            let year: i32 = s[0..4].parse().ok()?;
-            let month = Month::try_from(s[5..7].parse::<u8>().ok()?).ok()?;
-            let day: u8 = s[8..10].parse().ok()?;
-            (year >= 1).then_some(())?;
-            Date::from_calendar_date(year, month, day).ok()
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
         })
-        .flatten();
-    date.ok_or_else(|| FieldError::new(field, "date.invalid"))
+    };
+    let year = i32::try_from(num(0..4)?).ok().filter(|y| *y >= 1)?;
+    let month = Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
+    Date::from_calendar_date(year, month, u8::try_from(num(8..10)?).ok()?).ok()
 }
 
 /// The inverse of [`parse_date`].
@@ -430,6 +432,23 @@ pub fn format_date(d: Date) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn dates_by_hand_match_the_calendar() {
+        assert_eq!(
+            parse_ymd("2024-02-29"),
+            Some(time::macros::date!(2024 - 02 - 29))
+        );
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-011",
+            "20240101xx",
+            "２０２４-01-01",
+        ] {
+            assert_eq!(parse_ymd(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
 
     /// Parses a phone and returns (e164, kind), or the error code.

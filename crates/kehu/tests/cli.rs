@@ -1271,6 +1271,16 @@ fn analyze_fits_the_models_and_scores_every_customer() {
     );
 }
 
+/// `kehu analyze` of `orders` as of 2025-12-31, results to `out`.
+fn analyze_year_end(dir: &Path, orders: &Path, out: &Path) -> Command {
+    let mut c = kehu(dir);
+    c.args(["analyze", "--orders"])
+        .arg(orders)
+        .args(["--as-of", "2025-12-31", "--out"])
+        .arg(out);
+    c
+}
+
 /// A log with quoted fields and CRLF line ends, or with a byte order mark
 /// (as spreadsheets save them), reads exactly like the plain one.
 #[test]
@@ -1294,12 +1304,9 @@ fn analyze_reads_quoted_and_crlf_files_alike() {
         let orders = dir.path().join(name);
         fs::write(&orders, text).unwrap();
         let out = dir.path().join(format!("out-{name}"));
-        let mut c = kehu(dir.path());
-        c.args(["analyze", "--orders"])
-            .arg(&orders)
-            .args(["--as-of", "2025-12-31", "--out"])
-            .arg(&out);
-        let stdout = run(c, None).ok().to_string();
+        let stdout = run(analyze_year_end(dir.path(), &orders, &out), None)
+            .ok()
+            .to_string();
         results.push((stdout, fs::read_to_string(&out).unwrap()));
     }
     assert!(results[0].1.lines().count() > 300);
@@ -1344,12 +1351,9 @@ fn analyze_names_the_line_and_field_of_bad_input() {
     for (csv, want) in cases {
         let f = dir.path().join("o.csv");
         fs::write(&f, csv).unwrap();
-        let mut c = kehu(dir.path());
-        c.args(["analyze", "--orders"])
-            .arg(&f)
-            .args(["--as-of", "2025-12-31", "--out"])
-            .arg(&out);
-        let err = run(c, None).refused().to_string();
+        let err = run(analyze_year_end(dir.path(), &f, &out), None)
+            .refused()
+            .to_string();
         assert!(err.contains(want), "{want}: {err}");
         assert!(
             err.contains('行') || err.contains("列") || err.contains("客户"),

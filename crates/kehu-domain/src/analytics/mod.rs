@@ -33,8 +33,7 @@ pub use explain::{Explanation, format_yuan};
 pub use gamma_gamma::{GammaGammaFit, GammaGammaParams, fit_gamma_gamma};
 pub use lifecycle::{LifecycleConfig, PreviousStage, Stage, StageAssignment, lifecycle_stage};
 pub use report::{
-    Analysis, AnalysisError, AnalysisOptions, CustomerResult, Fitted, analyze, analyze_with_facts,
-    fit_models,
+    Analysis, AnalysisError, AnalysisOptions, CustomerResult, Fitted, analyze, fit_models,
 };
 pub use rfm::{RfmScore, RfmSegment, ntile, rfm_scores};
 pub use rules::{

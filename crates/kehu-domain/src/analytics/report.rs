@@ -1,6 +1,7 @@
 //! One analysis run over an order log: the models fitted on the calibration
-//! period and every customer's scores and predictions. `kehu analyze` and
-//! the server's classification both call [`analyze`], so an analyst's
+//! period and every customer's scores and predictions. `kehu analyze` calls
+//! [`analyze`]; the server's classification fits through the same
+//! [`fit_models`] and predicts with the same model methods, so an analyst's
 //! offline numbers are the product's numbers.
 
 use super::bgnbd::{BgNbdFit, fit_bgnbd};
@@ -8,8 +9,8 @@ use std::collections::HashMap;
 
 use super::clv::{ClvConfig, discounted_purchases_if_alive};
 use super::gamma_gamma::{GammaGammaFit, fit_gamma_gamma};
-use super::rfm::{RfmScore, rfm_scores};
-use super::summary::{CustomerFacts, Order, OrderBook, RepeatSummary, TimeUnit};
+use super::rfm::rfm_scores;
+use super::summary::{Order, OrderBook, RepeatSummary, TimeUnit};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AnalysisOptions {
@@ -94,37 +95,19 @@ pub fn fit_models<K: Ord + Clone>(
     })
 }
 
+/// The models fitted on the calibration period and every customer's
+/// scores and predictions, RFM as of `opts.as_of`.
 pub fn analyze<K: Ord + Clone>(
     orders: &[Order<K>],
     opts: &AnalysisOptions,
 ) -> Result<Analysis<K>, AnalysisError> {
     let book = OrderBook::new(orders, opts.as_of);
-    let f = book.facts();
-    analyze_with_facts(&book, &f, opts)
-}
-
-/// [`analyze`] for a caller that already has the order book up to
-/// `opts.as_of` and its facts, so a classification run groups the orders
-/// and computes the facts once.
-pub fn analyze_with_facts<K: Ord + Clone>(
-    book: &OrderBook<K>,
-    facts: &[CustomerFacts<K>],
-    opts: &AnalysisOptions,
-) -> Result<Analysis<K>, AnalysisError> {
-    analyze_scored(book, &rfm_scores(facts), opts)
-}
-
-/// [`analyze_with_facts`] with the facts' RFM scores (in the facts' order).
-fn analyze_scored<K: Ord + Clone>(
-    book: &OrderBook<K>,
-    scores: &[RfmScore<K>],
-    opts: &AnalysisOptions,
-) -> Result<Analysis<K>, AnalysisError> {
+    let scores = rfm_scores(&book.facts());
     let Fitted {
         summaries,
         bgnbd,
         gamma_gamma,
-    } = fit_models(book, opts)?;
+    } = fit_models(&book, opts)?;
     // Both lists are sorted by id, and every calibration customer has an
     // order by `as_of`, so a merge walk pairs them.
     let mut scores = scores.iter().peekable();
