@@ -4,13 +4,15 @@
 //! a customer's insight, the at-risk and upgrade lists and cost-benefit.
 //!
 //! The maths is `kehu_domain::analytics::run`; this module loads its
-//! inputs, stores its outputs with the change history in one transaction,
-//! and renders explanations in both languages at write time (they are
-//! stored, so history shows why a change happened with the numbers of
-//! that day).
+//! inputs and stores its outputs with the change history in one
+//! transaction. A customer's current explanations are stored as codes and
+//! numbers and rendered in the reader's language (`insight_codec`); the
+//! timeline's change entries keep the sentence of the day in both
+//! languages, so history reads as it was decided.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::insight_codec as codec;
 use kehu_domain::access::{FieldAccess, Permission};
 use kehu_domain::analytics::classify::{AmountClass, FrequencyClass, ProductRange};
 use kehu_domain::analytics::lifecycle::Stage;
@@ -959,25 +961,19 @@ fn insight_row(
     o: &CustomerOut,
     prev_rfm: Option<&InsightRow>,
 ) -> InsightRow {
+    // Codes and numbers, rendered when read (see `insight_codec`).
     let mut ex = serde_json::Map::new();
-    ex.insert("tier".into(), both(|l| o.tier.explanation.render(l)));
-    ex.insert("stage".into(), both(|l| o.stage.explanation.render(l)));
+    ex.insert("tier".into(), codec::encode(&o.tier.explanation));
+    ex.insert("stage".into(), codec::encode(&o.stage.explanation));
     if let Some(c) = &o.classes {
-        ex.insert("frequency".into(), both(|l| c.frequency.1.render(l)));
-        ex.insert("amount".into(), both(|l| c.amount.1.render(l)));
-        ex.insert(
-            "product_range".into(),
-            both(|l| c.product_range.1.render(l)),
-        );
+        ex.insert("frequency".into(), codec::encode(&c.frequency.1));
+        ex.insert("amount".into(), codec::encode(&c.amount.1));
+        ex.insert("product_range".into(), codec::encode(&c.product_range.1));
     }
     if let Some(p) = &o.prediction {
-        ex.insert("prediction".into(), both(|l| p.render(l)));
+        ex.insert("prediction".into(), codec::encode_prediction(p));
     }
-    let signals: Vec<Value> = o
-        .signals
-        .iter()
-        .map(|s| json!({"code": s.code(), "zh-CN": s.render(Locale::ZhCn), "en": s.render(Locale::En)}))
-        .collect();
+    let signals: Vec<Value> = o.signals.iter().map(codec::encode_signal).collect();
     let (r, f, m, seg) = match (&o.rfm, prev_rfm) {
         (Some(s), _) => (
             Some(i64::from(s.r)),
@@ -1015,7 +1011,7 @@ fn insight_row(
         upgrade_tier: o.upgrade.map(|u| u.tier.letter().into()),
         predicted_12m_fen: o.upgrade.map(|u| u.predicted_12m_fen),
         upgrade_threshold_fen: o.upgrade.map(|u| u.threshold_fen),
-        facts: facts_view(o).and_then(|f| serde_json::to_string(&f).ok()),
+        facts: facts_view(o).map(|f| codec::encode_facts(&f).to_string()),
         explanations: Value::Object(ex).to_string(),
         signals: Value::Array(signals).to_string(),
     }
@@ -1034,7 +1030,7 @@ impl CategoryTally {
     fn add(
         &mut self,
         customer: u32,
-        o: &st::OrderFact,
+        o: &st::OrderFact<'_>,
         year_ago: &str,
         out: &mut Vec<CategorySpend>,
     ) {
@@ -1042,7 +1038,7 @@ impl CategoryTally {
             self.flush(out);
             self.customer = Some(customer);
         }
-        let recent = o.ordered_on.as_str() > year_ago;
+        let recent = o.ordered_on > year_ago;
         for (category, amount) in o.categories() {
             *self.spend.entry(category).or_default() += if recent { amount } else { 0 };
         }
@@ -1193,14 +1189,8 @@ fn signal_views(json_text: &str, l: Locale) -> Vec<SignalView> {
     serde_json::from_str::<Vec<Value>>(json_text)
         .unwrap_or_default()
         .iter()
-        .map(|s| SignalView {
-            code: s
-                .get("code")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .into(),
-            text: pick(s, l),
-        })
+        .filter_map(|s| codec::signal_text(s, l))
+        .map(|(code, text)| SignalView { code, text })
         .collect()
 }
 
@@ -1394,15 +1384,19 @@ impl App {
         let mut categories: Vec<CategorySpend> = Vec::new();
         let mut tally = CategoryTally::default();
         let mut hint = 0usize;
-        st::each_order(&mut r.conn(), tenant_id, None, as_of, |o| {
-            if let (Some(c), Some(day)) = (index(&o.customer_id, &mut hint), day_of(&o.ordered_on))
-            {
-                orders.push(Order {
-                    customer_id: c,
-                    day,
-                    amount_fen: o.total_fen,
-                });
-                tally.add(c, &o, year_ago, &mut categories);
+        st::each_customer_orders(&mut r.conn(), tenant_id, None, as_of, |g| {
+            let Some(c) = index(&g.customer_id, &mut hint) else {
+                return Ok(());
+            };
+            for o in g.orders() {
+                if let Some(day) = day_of(o.ordered_on) {
+                    orders.push(Order {
+                        customer_id: c,
+                        day,
+                        amount_fen: o.total_fen,
+                    });
+                    tally.add(c, &o, year_ago, &mut categories);
+                }
             }
             Ok(())
         })
@@ -1469,8 +1463,7 @@ impl App {
         let mut tx = self.store.begin().await?;
         st::clear_all(&mut tx, tenant_id).await?;
         st::replace_tags(&mut tx, tenant_id, None, Vec::new()).await?;
-        // Rows (with explanations in two languages) are built and written a
-        // chunk at a time, so memory does not grow with the tenant.
+        // Rows are built and written a chunk at a time, so memory does not grow with the tenant.
         for chunk in customers.iter().zip(&outs).collect::<Vec<_>>().chunks(2000) {
             let mut changes = Changes::new();
             let mut rows = Vec::with_capacity(chunk.len());
@@ -1588,14 +1581,16 @@ impl App {
         let mut orders = Vec::new();
         let mut cats = Vec::new();
         let mut tally = CategoryTally::default();
-        st::each_order(&mut r.conn(), tenant_id, Some(customer_id), &as_of, |o| {
-            if let Some(day) = day_of(&o.ordered_on) {
-                orders.push(Order {
-                    customer_id: 0u32,
-                    day,
-                    amount_fen: o.total_fen,
-                });
-                tally.add(0, &o, &year_ago, &mut cats);
+        st::each_customer_orders(&mut r.conn(), tenant_id, Some(customer_id), &as_of, |g| {
+            for o in g.orders() {
+                if let Some(day) = day_of(o.ordered_on) {
+                    orders.push(Order {
+                        customer_id: 0u32,
+                        day,
+                        amount_fen: o.total_fen,
+                    });
+                    tally.add(0, &o, &year_ago, &mut cats);
+                }
             }
             Ok(())
         })
@@ -1727,7 +1722,7 @@ impl App {
             });
         };
         let ex: Value = serde_json::from_str(&row.explanations).unwrap_or(Value::Null);
-        let why = |k: &str| ex.get(k).map(|e| pick(e, l)).unwrap_or_default();
+        let why = |k: &str| codec::render(ex.get(k), l);
         let class = |k: &str, code: &Option<String>, name: Option<&str>| {
             code.as_ref().map(|c| Assigned {
                 value: c.clone(),
@@ -1752,7 +1747,12 @@ impl App {
             expected_purchases_90d: row.expected_purchases_90d.unwrap_or(0.0),
             expected_spend_fen: row.expected_spend_fen.map(|v| v.round() as i64),
             clv_fen: row.clv_fen.map(|v| v.round() as i64),
-            explanation: why("prediction"),
+            explanation: codec::render_prediction(
+                ex.get("prediction"),
+                p,
+                row.expected_purchases_90d.unwrap_or(0.0),
+                l,
+            ),
         });
         let upgrade = match (
             &row.upgrade_tier,
@@ -1827,10 +1827,7 @@ impl App {
                     .map(|c| c.name(l)),
             ),
             rfm,
-            facts: row
-                .facts
-                .as_deref()
-                .and_then(|f| serde_json::from_str(f).ok()),
+            facts: row.facts.as_deref().and_then(codec::decode_facts),
             prediction,
             upgrade,
             value_at_risk_fen: row.value_at_risk_fen,
@@ -1902,10 +1899,7 @@ impl App {
         let items = rows
             .into_iter()
             .map(|r| {
-                let f: Option<FactsView> = r
-                    .facts
-                    .as_deref()
-                    .and_then(|f| serde_json::from_str(f).ok());
+                let f: Option<FactsView> = r.facts.as_deref().and_then(codec::decode_facts);
                 AtRiskItem {
                     customer_id: r.customer_id,
                     code: r.code,
@@ -2162,10 +2156,7 @@ impl App {
         let none = Vec::new();
         st::each_preview(&mut r.conn(), &actor.viewer(), |p| {
             total += 1;
-            let facts: Option<FactsView> = p
-                .facts
-                .as_deref()
-                .and_then(|f| serde_json::from_str(f).ok());
+            let facts: Option<FactsView> = p.facts.as_deref().and_then(codec::decode_facts);
             let ctx = context_from(&p, facts.as_ref(), by_customer.get(&p.id).unwrap_or(&none));
             if expr.eval(&ctx) {
                 matches += 1;

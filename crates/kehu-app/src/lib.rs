@@ -10,6 +10,7 @@ pub mod auth;
 mod auth_cache;
 pub mod customers;
 pub mod insight;
+mod insight_codec;
 pub mod org;
 pub mod saved_views;
 pub mod seed;

@@ -739,18 +739,24 @@ async fn custom_fields_versioned(b: Backend) {
 }
 both!(custom_fields_versioned);
 
-async fn order_stream(
-    r: &mut kehu_store::Reader,
-    t: &str,
-    cust: &str,
-) -> Vec<kehu_store::insight::OrderFact> {
+/// The run's order stream for one customer: (day, total, line categories).
+type StreamedOrder = (String, i64, Vec<(Option<String>, i64)>);
+
+async fn order_stream(r: &mut kehu_store::Reader, t: &str, cust: &str) -> Vec<StreamedOrder> {
     let mut facts = Vec::new();
-    kehu_store::insight::each_order(&mut r.conn(), t, Some(cust), "2099-12-31", |f| {
-        facts.push(f);
+    let mut groups = 0;
+    kehu_store::insight::each_customer_orders(&mut r.conn(), t, Some(cust), "2099-12-31", |g| {
+        assert_eq!(g.customer_id, cust);
+        groups += 1;
+        facts.extend(
+            g.orders()
+                .map(|f| (f.ordered_on.to_string(), f.total_fen, f.categories())),
+        );
         Ok(())
     })
     .await
     .unwrap();
+    assert!(groups <= 1, "one customer's orders come as one group");
     facts
 }
 
@@ -839,18 +845,15 @@ async fn orders_timeline_and_team(b: Backend) {
     assert_eq!(lines, want_lines);
     // The run's order stream carries each order's lines as (category, amount),
     // both as written with the order and as the 0004 migration backfills them.
-    let categories =
-        |facts: &[kehu_store::insight::OrderFact]| -> BTreeMap<String, Vec<(Option<String>, i64)>> {
-            let mut by_day = BTreeMap::new();
-            for f in facts {
-                let mut c = f.categories();
-                c.sort();
-                by_day
-                    .entry(format!("{} {}", f.ordered_on, f.total_fen))
-                    .or_insert(c);
-            }
-            by_day
-        };
+    let categories = |facts: &[StreamedOrder]| -> BTreeMap<String, Vec<(Option<String>, i64)>> {
+        let mut by_day = BTreeMap::new();
+        for (day, total, c) in facts {
+            let mut c = c.clone();
+            c.sort();
+            by_day.entry(format!("{day} {total}")).or_insert(c);
+        }
+        by_day
+    };
     let want_categories: BTreeMap<String, Vec<(Option<String>, i64)>> = orders
         .iter()
         .map(|(o, ls)| {
@@ -862,10 +865,16 @@ async fn orders_timeline_and_team(b: Backend) {
             (format!("{} {}", o.ordered_on, o.total_fen), c)
         })
         .collect();
-    assert_eq!(
-        categories(&order_stream(&mut r, &t, &cust).await),
-        want_categories
-    );
+    let streamed = order_stream(&mut r, &t, &cust).await;
+    let mut got: Vec<(String, i64)> = streamed.iter().map(|(d, t, _)| (d.clone(), *t)).collect();
+    got.sort();
+    let mut want_orders: Vec<(String, i64)> = orders
+        .iter()
+        .map(|(o, _)| (o.ordered_on.clone(), o.total_fen))
+        .collect();
+    want_orders.sort();
+    assert_eq!(got, want_orders, "every order, same-day ones apart");
+    assert_eq!(categories(&streamed), want_categories);
     drop(r);
     let migration = std::fs::read_to_string(format!(
         "{}/migrations/{}/0004_order_categories.sql",
