@@ -1023,7 +1023,8 @@ fn insight_row(
 #[derive(Default)]
 struct CategoryTally {
     customer: Option<u32>,
-    spend: BTreeMap<Option<String>, i64>,
+    /// A customer buys from a handful of categories: a list beats a map.
+    spend: Vec<(Option<String>, i64)>,
 }
 
 impl CategoryTally {
@@ -1039,20 +1040,31 @@ impl CategoryTally {
             self.customer = Some(customer);
         }
         let recent = o.ordered_on > year_ago;
-        for (category, amount) in o.categories() {
-            *self.spend.entry(category).or_default() += if recent { amount } else { 0 };
-        }
+        o.each_category(|category, amount| {
+            let add = if recent { amount } else { 0 };
+            match self
+                .spend
+                .iter_mut()
+                .find(|(c, _)| c.as_deref() == category)
+            {
+                Some((_, spend)) => *spend += add,
+                None => self.spend.push((category.map(str::to_string), add)),
+            }
+        });
     }
 
     fn flush(&mut self, out: &mut Vec<CategorySpend>) {
         if let Some(customer) = self.customer.take() {
-            out.extend(std::mem::take(&mut self.spend).into_iter().map(
-                |(category, spend_365d_fen)| CategorySpend {
-                    customer,
-                    category,
-                    spend_365d_fen,
-                },
-            ));
+            self.spend.sort();
+            out.extend(
+                self.spend
+                    .drain(..)
+                    .map(|(category, spend_365d_fen)| CategorySpend {
+                        customer,
+                        category,
+                        spend_365d_fen,
+                    }),
+            );
         }
     }
 }
@@ -1366,7 +1378,6 @@ impl App {
         let keys = self.tenant_keys(tenant_id).await?;
         let mut r = self.store.reader().await?;
         let customers = st::run_customers(&mut r.conn(), tenant_id).await?;
-        let previous = st::previous(&mut r.conn(), tenant_id).await?;
         let old_tags = st::tags(&mut r.conn(), tenant_id, None).await?;
         let rule_rows = st::rules(&mut r.conn(), tenant_id).await?;
         let ids: Vec<&str> = customers.iter().map(|c| c.id.as_str()).collect();
@@ -1403,10 +1414,6 @@ impl App {
         .await?;
         tally.flush(&mut categories);
         drop(r);
-        let prev: HashMap<&str, &st::PreviousRow> = previous
-            .iter()
-            .map(|p| (p.customer_id.as_str(), p))
-            .collect();
         let mut tags_before: HashMap<&str, BTreeSet<String>> = HashMap::new();
         for t in &old_tags {
             tags_before
@@ -1421,7 +1428,7 @@ impl App {
         let inputs: Vec<CustomerIn> = customers
             .iter()
             .map(|c| {
-                let p = prev.get(c.id.as_str()).copied();
+                let p = c.previous.as_ref();
                 CustomerIn {
                     kind: c.kind.clone(),
                     province: c.province.clone(),
@@ -1469,7 +1476,7 @@ impl App {
             let mut rows = Vec::with_capacity(chunk.len());
             let mut tag_rows = Vec::new();
             for (c, o) in chunk {
-                let p = prev.get(c.id.as_str()).copied();
+                let p = c.previous.as_ref();
                 let new_tags = new_tag_map(o, &rules);
                 for &i in &o.tags {
                     *rule_counts.entry(rules[i].id.clone()).or_default() += 1;
@@ -1569,13 +1576,7 @@ impl App {
             return Ok(false);
         };
         let prev_row = st::insight(&mut r.conn(), tenant_id, customer_id).await?;
-        let prev = prev_row.as_ref().map(|p| st::PreviousRow {
-            customer_id: p.customer_id.clone(),
-            tier: p.tier.clone(),
-            tier_since: p.tier_since,
-            stage: p.stage.clone(),
-            stage_since: p.stage_since,
-        });
+        let prev = c.previous.clone();
         let old_tags = st::tags(&mut r.conn(), tenant_id, Some(customer_id)).await?;
         let rule_rows = st::rules(&mut r.conn(), tenant_id).await?;
         let mut orders = Vec::new();

@@ -748,10 +748,13 @@ async fn order_stream(r: &mut kehu_store::Reader, t: &str, cust: &str) -> Vec<St
     kehu_store::insight::each_customer_orders(&mut r.conn(), t, Some(cust), "2099-12-31", |g| {
         assert_eq!(g.customer_id, cust);
         groups += 1;
-        facts.extend(
-            g.orders()
-                .map(|f| (f.ordered_on.to_string(), f.total_fen, f.categories())),
-        );
+        for f in g.orders() {
+            // The borrowing reader agrees with the copying one, escapes or not.
+            let mut borrowed = Vec::new();
+            f.each_category(|c, a| borrowed.push((c.map(str::to_string), a)));
+            assert_eq!(borrowed, f.categories());
+            facts.push((f.ordered_on.to_string(), f.total_fen, f.categories()));
+        }
         Ok(())
     })
     .await
