@@ -2377,13 +2377,17 @@ impl App {
     }
 }
 
-/// The latest slot of `cron` (Beijing time) at or before `now_ms`.
+/// The latest slot of `cron` (Beijing time) at or before `now_ms`, in
+/// whole seconds. The slot is the nightly job's key, so it must not depend
+/// on when it is asked: croner keeps the sub-second part of the time it
+/// searches back from, and a key with it made every minute's check a new
+/// "missed" slot (a million-customer run after run, all day).
 pub fn previous_slot(cron: &croner::Cron, now_ms: i64) -> Option<i64> {
     use chrono::TimeZone;
     let tz = chrono::FixedOffset::east_opt(8 * 3600)?;
-    let now = tz.timestamp_millis_opt(now_ms).single()?;
+    let now = tz.timestamp_opt(now_ms.div_euclid(1000), 0).single()?;
     let t = cron.find_previous_occurrence(&now, true).ok()?;
-    Some(t.timestamp_millis())
+    Some(t.timestamp() * 1000)
 }
 
 /// Enqueues the single-customer update an order causes, inside the order's

@@ -316,22 +316,35 @@ async fn classification_end_to_end(b: Backend) {
         .unwrap();
     assert_eq!(insight(&li, &big).await["tier"]["value"], "B");
 
-    // The schedule enqueues one run per slot, however often it is asked.
-    s.app.enqueue_scheduled().await.unwrap();
-    s.app.enqueue_scheduled().await.unwrap();
-    {
+    // The schedule enqueues one run per slot, however often it is asked: the
+    // server asks every minute, at whatever millisecond. Start an hour after
+    // a slot, so the next one is far off.
+    let cron = kehu_app::insight::parse_cron(kehu_app::insight::DEFAULT_CRON).unwrap();
+    let now = s.clock.now_ms();
+    let slot = kehu_app::insight::previous_slot(&cron, now).unwrap();
+    assert_eq!(slot % 1000, 0, "a slot is a whole second");
+    s.clock.advance_ms(slot + DAY_MS + 3_600_000 + 123 - now);
+    // Other tests' tenants may share the database: count this tenant's jobs.
+    let pending = || async {
         let mut r = s.app.store.reader().await.unwrap();
-        assert_eq!(
-            jobs::pending(&mut r.conn(), &s.tenant_id, JOB_TENANT)
-                .await
-                .unwrap(),
-            1
-        );
-    }
+        jobs::pending(&mut r.conn(), &s.tenant_id, JOB_TENANT)
+            .await
+            .unwrap()
+    };
+    s.app.enqueue_scheduled().await.unwrap();
+    assert_eq!(pending().await, 1);
+    s.clock.advance_ms(60_000 + 456);
+    s.app.enqueue_scheduled().await.unwrap();
+    assert_eq!(pending().await, 1, "the same slot, a minute later");
     s.app.drain_jobs("test", &s.tenant_id).await.unwrap();
+    let admin = s.login("admin").await; // a day has passed
     let runs = admin.get("/api/v1/insight/runs").await;
     assert_eq!(runs.body["items"][0]["cause"], "schedule", "{}", runs.text);
     assert_eq!(runs.body["items"][0]["status"], "done");
+    // A slot that has run is not run again a minute later.
+    s.clock.advance_ms(60_000 + 789);
+    s.app.enqueue_scheduled().await.unwrap();
+    assert_eq!(pending().await, 0);
     let _ = wangs;
 }
 both!(classification_end_to_end);
