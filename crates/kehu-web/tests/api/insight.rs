@@ -309,7 +309,6 @@ async fn classification_end_to_end(b: Backend) {
     s.clock.advance_ms(31 * DAY_MS);
     // A month later: sessions have expired too.
     let li = s.login("li.na").await;
-    let admin = s.login("admin").await;
     s.app
         .run_classification(&s.tenant_id, "test")
         .await
