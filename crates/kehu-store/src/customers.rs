@@ -591,8 +591,21 @@ pub async fn list_customers(
     // range and makes it start from the search branches (multi-index OR).
     // PostgreSQL has no unary `+` on text and needs none.
     let plus = if few_matches && !pg { "+" } else { "" };
+    // With many matches SQLite still fetched and sorted every one (23 ms for
+    // an initials prefix matching 14,000 of 1 M customers); walking the sort
+    // index and testing each row against the match set stops after the page
+    // (5 ms). Only where no other filter has an index of its own.
+    let many_matches = f.search.as_ref().is_some_and(|s| !s.terms.is_empty()) && !few_matches;
+    let own_index = f.owner_id.is_some() || f.province.is_some() || f.department_id.is_some();
+    let indexed_by = match sort {
+        _ if pg || !many_matches || own_index => "",
+        SortKey::CreatedAt => " INDEXED BY customers_created",
+        SortKey::UpdatedAt => " INDEXED BY customers_updated",
+        SortKey::Name => " INDEXED BY customers_name",
+        SortKey::Code => "",
+    };
     let mut q = Sql::new(&format!(
-        "SELECT {CUSTOMER_COLS} FROM customers c WHERE {plus}c.tenant_id = "
+        "SELECT {CUSTOMER_COLS} FROM customers c{indexed_by} WHERE {plus}c.tenant_id = "
     ));
     q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL");
     if v.scope == DataScope::All {
