@@ -156,6 +156,50 @@ async fn customers_crud_lookups_and_search(b: Backend) {
     };
     assert!(!spec.terms.is_empty());
     assert_eq!(search_ids(&ctx, &all, spec).await, a);
+    // Migration 0006 rebuilds SQLite's index with prefix indexes: run over
+    // indexed customers, it keeps every term (2- and 3-letter prefixes and
+    // longer ones alike).
+    if b == Backend::Sqlite {
+        let rebuild = std::fs::read_to_string(format!(
+            "{}/migrations/sqlite/0006_search_prefix_index.sql",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let mut tx = ctx.store.begin().await.unwrap();
+        tx.exec(kehu_store::sql!(&rebuild)).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut r = ctx.store.reader().await.unwrap();
+        let rebuilt = r
+            .conn()
+            .int(kehu_store::sql!(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'customer_search' AND sql LIKE '%prefix%'"
+            ))
+            .await
+            .unwrap();
+        assert_eq!(rebuilt, Some(1));
+        let leftover = r
+            .conn()
+            .int(kehu_store::sql!(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'customer_search_rebuilt'"
+            ))
+            .await
+            .unwrap();
+        assert_eq!(leftover, Some(0), "every statement of the file ran");
+        drop(r);
+        for (term, prefix) in [
+            ("zs", true),
+            ("zsf", true),
+            ("zhangs", true),
+            ("三丰", false),
+        ] {
+            assert_eq!(
+                search_ids(&ctx, &all, terms(&[(term, prefix)])).await,
+                a,
+                "{term} after the rebuild"
+            );
+        }
+        assert_eq!(search_ids(&ctx, &all, terms(&[("ac", true)])).await, bb);
+    }
 
     // Update: new name, terms and lookups replace the old ones.
     let mut upd = got.clone();
