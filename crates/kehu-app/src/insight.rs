@@ -1384,8 +1384,11 @@ impl App {
         // Orders come grouped by customer id; a cursor into the sorted ids
         // finds each customer's number without a map of a million strings.
         let index = |id: &str, hint: &mut usize| -> Option<u32> {
-            if ids.get(*hint) == Some(&id) {
-                return Some(*hint as u32);
+            // Each group is the next customer with orders: usually the
+            // next id, or a few further on.
+            if let Some(i) = (*hint..ids.len().min(*hint + 4)).find(|&i| ids[i] == id) {
+                *hint = i;
+                return Some(i as u32);
             }
             let i = ids.binary_search(&id).ok()?;
             *hint = i;

@@ -594,9 +594,21 @@ pub async fn list_customers(
     // With many matches SQLite still fetched and sorted every one (23 ms for
     // an initials prefix matching 14,000 of 1 M customers); walking the sort
     // index and testing each row against the match set stops after the page
-    // (5 ms). Only where no other filter has an index of its own.
-    let many_matches = f.search.as_ref().is_some_and(|s| !s.terms.is_empty()) && !few_matches;
-    let own_index = f.owner_id.is_some() || f.province.is_some() || f.department_id.is_some();
+    // (5 ms). Only where no other filter has an index of its own, and only in
+    // a single-tenant database: the probe counts every tenant's matches (a
+    // tenant test would read each match's stored row), so with several
+    // tenants "many" may be another tenant's, and the walk would cover the
+    // whole of this one.
+    let many_matches = f.search.as_ref().is_some_and(|s| !s.terms.is_empty())
+        && !few_matches
+        && !pg
+        && c.int(sql!("SELECT COUNT(*) FROM tenants")).await? == Some(1);
+    let own_index = f.owner_id.is_some()
+        || f.province.is_some()
+        || f.department_id.is_some()
+        || f.tier.is_some()
+        || f.stage.is_some()
+        || f.tag.is_some();
     let indexed_by = match sort {
         _ if pg || !many_matches || own_index => "",
         SortKey::CreatedAt => " INDEXED BY customers_created",
