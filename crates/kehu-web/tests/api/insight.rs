@@ -432,3 +432,53 @@ async fn the_queue_leases_and_requeues(b: Backend) {
     tx.commit().await.unwrap();
 }
 both!(the_queue_leases_and_requeues);
+
+/// Two app processes on one database (each with its own store, pools and
+/// worker, as two `kehu serve` would run) drain one queue: every job runs
+/// exactly once, whichever process claims it.
+async fn two_processes_share_the_queue(b: Backend) {
+    let s = Server::start(b).await;
+    let other = s.second_app().await;
+    let admin = s.system();
+    let runs = 4;
+    for _ in 0..runs {
+        s.app.queue_run(&admin).await.unwrap();
+    }
+    let updates = 12;
+    let now = s.clock.now_ms();
+    let mut tx = s.app.store.begin().await.unwrap();
+    for i in 0..updates {
+        kehu_app::insight::enqueue_customer_update(&mut tx, &s.tenant_id, &format!("c{i}"), now)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let (a, b2) = tokio::join!(
+        s.app.drain_jobs("process-1", &s.tenant_id),
+        other.drain_jobs("process-2", &s.tenant_id)
+    );
+    let (a, b2) = (a.unwrap(), b2.unwrap());
+    assert_eq!(
+        a + b2,
+        runs + updates,
+        "process 1 ran {a}, process 2 ran {b2}"
+    );
+    let mut r = s.app.store.reader().await.unwrap();
+    let once = r
+        .conn()
+        .int(kehu_store::sql!(
+            "SELECT COUNT(*) FROM jobs WHERE tenant_id = $1 AND state = 'done' AND attempts = 1",
+            &s.tenant_id
+        ))
+        .await
+        .unwrap();
+    assert_eq!(once, Some((runs + updates) as i64), "each job claimed once");
+    let manual = kehu_store::insight::runs(&mut r.conn(), &s.tenant_id, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|run| run.cause == "manual" && run.status == "done")
+        .count();
+    assert_eq!(manual, runs, "each queued run ran once");
+}
+both!(two_processes_share_the_queue);

@@ -99,7 +99,26 @@ pub struct Server {
     pub tenant_id: String,
     pub tenant: String,
     pub db_path: Option<std::path::PathBuf>,
+    url: DbUrl,
     _dir: tempfile::TempDir,
+}
+
+async fn open_app(url: &DbUrl, dir: &std::path::Path, clock: Arc<ManualClock>) -> Arc<App> {
+    let store = Store::open(
+        url,
+        OpenOptions {
+            create: true,
+            max_connections: 4,
+        },
+    )
+    .await
+    .unwrap();
+    let config = AppConfig {
+        password: PasswordParams::FAST_FOR_TESTS,
+        ..Default::default()
+    };
+    let master = MasterKey::load_or_create_file(&dir.join("kehu.key"), true).unwrap();
+    Arc::new(App::new(store, master, clock, config))
 }
 
 impl Server {
@@ -114,23 +133,9 @@ impl Server {
             }
             Backend::Postgres => (DbUrl::parse(&pg_database().await).unwrap(), None),
         };
-        let store = Store::open(
-            &url,
-            OpenOptions {
-                create: true,
-                max_connections: 4,
-            },
-        )
-        .await
-        .unwrap();
-        store.migrate().await.unwrap();
         let clock = Arc::new(ManualClock::new(now_ms()));
-        let config = AppConfig {
-            password: PasswordParams::FAST_FOR_TESTS,
-            ..Default::default()
-        };
-        let master = MasterKey::load_or_create_file(&dir.path().join("kehu.key"), true).unwrap();
-        let app = Arc::new(App::new(store, master, clock.clone(), config));
+        let app = open_app(&url, dir.path(), clock.clone()).await;
+        app.store.migrate().await.unwrap();
         let tenant = format!("t{}", uuid_like());
         let (tenant_id, _) = app
             .create_tenant(&tenant, "测试公司", "admin", &demo_password("admin"))
@@ -154,8 +159,15 @@ impl Server {
             tenant_id,
             tenant,
             db_path,
+            url,
             _dir: dir,
         }
+    }
+
+    /// Another app process on the same database and master key (its own
+    /// store, pools and writer), as a second server would run.
+    pub async fn second_app(&self) -> Arc<App> {
+        open_app(&self.url, self._dir.path(), self.clock.clone()).await
     }
 
     pub fn system(&self) -> Actor {
