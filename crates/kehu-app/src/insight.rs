@@ -797,25 +797,6 @@ fn locale_of(actor: &Actor) -> Locale {
     }
 }
 
-fn lang_key(l: Locale) -> &'static str {
-    match l {
-        Locale::ZhCn => "zh-CN",
-        Locale::En => "en",
-    }
-}
-
-/// `{"zh-CN": …, "en": …}` from a renderer.
-fn both(f: impl Fn(Locale) -> String) -> Value {
-    json!({"zh-CN": f(Locale::ZhCn), "en": f(Locale::En)})
-}
-
-fn pick(v: &Value, l: Locale) -> String {
-    v.get(lang_key(l))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
 fn date_of(day: i64) -> String {
     time::Date::from_julian_day(day as i32)
         .map(format_date)
@@ -1017,46 +998,44 @@ fn insight_row(
     }
 }
 
-/// Folds a customer's orders (streamed grouped by customer) into one
-/// [`CategorySpend`] per category ever bought, with the spend after
-/// `year_ago` (`YYYY-MM-DD`, exclusive).
+/// A run's orders as the domain takes them, folded from the store's
+/// per-customer groups: every order, and one [`CategorySpend`] per category
+/// each customer ever bought, with the spend after `year_ago` (`YYYY-MM-DD`,
+/// exclusive).
 #[derive(Default)]
-struct CategoryTally {
-    customer: Option<u32>,
-    /// A customer buys from a handful of categories: a list beats a map.
+struct OrderLoad {
+    orders: Vec<Order<u32>>,
+    categories: Vec<CategorySpend>,
+    /// One customer's spend by category; a customer buys from a handful of
+    /// categories, so a list beats a map. Reused across customers.
     spend: Vec<(Option<String>, i64)>,
 }
 
-impl CategoryTally {
-    fn add(
-        &mut self,
-        customer: u32,
-        o: &st::OrderFact<'_>,
-        year_ago: &str,
-        out: &mut Vec<CategorySpend>,
-    ) {
-        if self.customer != Some(customer) {
-            self.flush(out);
-            self.customer = Some(customer);
+impl OrderLoad {
+    /// Adds one group of the order stream as customer number `customer`.
+    fn add(&mut self, customer: u32, g: &st::CustomerOrders, year_ago: &str) {
+        for o in g.orders() {
+            let Some(day) = day_of(o.ordered_on) else {
+                continue;
+            };
+            self.orders.push(Order {
+                customer_id: customer,
+                day,
+                amount_fen: o.total_fen,
+            });
+            let recent = o.ordered_on > year_ago;
+            let spend = &mut self.spend;
+            o.each_category(|category, amount| {
+                let add = if recent { amount } else { 0 };
+                match spend.iter_mut().find(|(c, _)| c.as_deref() == category) {
+                    Some((_, s)) => *s += add,
+                    None => spend.push((category.map(str::to_string), add)),
+                }
+            });
         }
-        let recent = o.ordered_on > year_ago;
-        o.each_category(|category, amount| {
-            let add = if recent { amount } else { 0 };
-            match self
-                .spend
-                .iter_mut()
-                .find(|(c, _)| c.as_deref() == category)
-            {
-                Some((_, spend)) => *spend += add,
-                None => self.spend.push((category.map(str::to_string), add)),
-            }
-        });
-    }
-
-    fn flush(&mut self, out: &mut Vec<CategorySpend>) {
-        if let Some(customer) = self.customer.take() {
-            self.spend.sort();
-            out.extend(
+        self.spend.sort();
+        self.categories
+            .extend(
                 self.spend
                     .drain(..)
                     .map(|(category, spend_365d_fen)| CategorySpend {
@@ -1065,7 +1044,6 @@ impl CategoryTally {
                         spend_365d_fen,
                     }),
             );
-        }
     }
 }
 
@@ -1115,7 +1093,7 @@ impl Changes {
             push(
                 "tier_changed",
                 json!({"from": prev.map(|p| &p.tier), "to": tier, "run_id": run_id,
-                       "explanation": both(|l| o.tier.explanation.render(l))}),
+                       "explanation": codec::both(|l| o.tier.explanation.render(l))}),
             );
             self.tier += 1;
         }
@@ -1124,7 +1102,7 @@ impl Changes {
             push(
                 "stage_changed",
                 json!({"from": prev.map(|p| &p.stage), "to": stage, "run_id": run_id,
-                       "explanation": both(|l| o.stage.explanation.render(l))}),
+                       "explanation": codec::both(|l| o.stage.explanation.render(l))}),
             );
             self.stage += 1;
         }
@@ -1133,7 +1111,7 @@ impl Changes {
                 push(
                     "tag_added",
                     json!({"tag": tag, "rule_id": rule_id, "run_id": run_id,
-                    "explanation": both(|l| tag_change(true, tag, l))}),
+                    "explanation": codec::both(|l| tag_change(true, tag, l))}),
                 );
                 self.tags += 1;
             }
@@ -1143,7 +1121,7 @@ impl Changes {
                 push(
                     "tag_removed",
                     json!({"tag": tag, "run_id": run_id,
-                    "explanation": both(|l| tag_change(false, tag, l))}),
+                    "explanation": codec::both(|l| tag_change(false, tag, l))}),
                 );
                 self.tags += 1;
             }
@@ -1394,28 +1372,18 @@ impl App {
             *hint = i;
             Some(i as u32)
         };
-        let mut orders: Vec<Order<u32>> = Vec::new();
-        let mut categories: Vec<CategorySpend> = Vec::new();
-        let mut tally = CategoryTally::default();
+        let mut load = OrderLoad::default();
         let mut hint = 0usize;
         st::each_customer_orders(&mut r.conn(), tenant_id, None, as_of, |g| {
-            let Some(c) = index(&g.customer_id, &mut hint) else {
-                return Ok(());
-            };
-            for o in g.orders() {
-                if let Some(day) = day_of(o.ordered_on) {
-                    orders.push(Order {
-                        customer_id: c,
-                        day,
-                        amount_fen: o.total_fen,
-                    });
-                    tally.add(c, &o, year_ago, &mut categories);
-                }
+            if let Some(c) = index(&g.customer_id, &mut hint) {
+                load.add(c, &g, year_ago);
             }
             Ok(())
         })
         .await?;
-        tally.flush(&mut categories);
+        let OrderLoad {
+            orders, categories, ..
+        } = load;
         drop(r);
         let mut tags_before: HashMap<&str, BTreeSet<String>> = HashMap::new();
         for t in &old_tags {
@@ -1579,27 +1547,20 @@ impl App {
             return Ok(false);
         };
         let prev_row = st::insight(&mut r.conn(), tenant_id, customer_id).await?;
-        let prev = c.previous.clone();
+        let prev = c.previous.as_ref();
         let old_tags = st::tags(&mut r.conn(), tenant_id, Some(customer_id)).await?;
         let rule_rows = st::rules(&mut r.conn(), tenant_id).await?;
-        let mut orders = Vec::new();
-        let mut cats = Vec::new();
-        let mut tally = CategoryTally::default();
+        let mut load = OrderLoad::default();
         st::each_customer_orders(&mut r.conn(), tenant_id, Some(customer_id), &as_of, |g| {
-            for o in g.orders() {
-                if let Some(day) = day_of(o.ordered_on) {
-                    orders.push(Order {
-                        customer_id: 0u32,
-                        day,
-                        amount_fen: o.total_fen,
-                    });
-                    tally.add(0, &o, &year_ago, &mut cats);
-                }
-            }
+            load.add(0, &g, &year_ago);
             Ok(())
         })
         .await?;
-        tally.flush(&mut cats);
+        let OrderLoad {
+            orders,
+            categories: cats,
+            ..
+        } = load;
         drop(r);
         let (settings, _) = self.settings_of(tenant_id).await?;
         let cfg = settings.config();
@@ -1609,8 +1570,8 @@ impl App {
             province: c.province.clone(),
             source: c.source.clone(),
             custom: custom_values(&c.custom_fields),
-            prev_tier: previous_tier(prev.as_ref()),
-            prev_stage: previous_stage(prev.as_ref()),
+            prev_tier: previous_tier(prev),
+            prev_stage: previous_stage(prev),
         };
         let o = classify_one(
             &input,
@@ -1630,7 +1591,7 @@ impl App {
             &run_id,
             now,
             &o,
-            prev.as_ref(),
+            prev,
             &before,
             &new_tags,
         );
@@ -1692,7 +1653,10 @@ impl App {
                     kind: h.kind.clone(),
                     from,
                     to,
-                    explanation: d.get("explanation").map(|e| pick(e, l)).unwrap_or_default(),
+                    explanation: d
+                        .get("explanation")
+                        .and_then(|e| codec::rendered(e, l))
+                        .unwrap_or_default(),
                 }
             })
             .collect();

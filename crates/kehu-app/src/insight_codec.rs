@@ -185,17 +185,13 @@ impl Fields<'_> {
     fn tier(&self, i: usize) -> Option<Tier> {
         Tier::from_letter(self.str(i)?)
     }
-    /// `null` is `Some(None)`; a value of the wrong type is `None`.
-    fn opt_i64(&self, i: usize) -> Option<Option<i64>> {
-        match self.0.get(i)? {
-            Value::Null => Some(None),
-            v => v.as_i64().map(Some),
-        }
-    }
-    fn opt_u32(&self, i: usize) -> Option<Option<u32>> {
-        match self.opt_i64(i)? {
-            None => Some(None),
-            Some(n) => u32::try_from(n).ok().map(Some),
+    /// A nullable field read with `read`: `null` is `Some(None)`; a value
+    /// of the wrong type is `None`.
+    fn opt<T>(&self, i: usize, read: impl Fn(&Self, usize) -> Option<T>) -> Option<Option<T>> {
+        if self.0.get(i)?.is_null() {
+            Some(None)
+        } else {
+            read(self, i).map(Some)
         }
     }
 }
@@ -225,8 +221,8 @@ pub(crate) fn decode(v: &Value) -> Option<Explanation> {
         "tier_threshold" => Explanation::TierThreshold {
             tier: f.tier(1)?,
             contribution_fen: f.i64(2)?,
-            reached: f.opt_i64(3)?,
-            below: f.opt_i64(4)?,
+            reached: f.opt(3, Fields::i64)?,
+            below: f.opt(4, Fields::i64)?,
         },
         "tier_pareto" => Explanation::TierPareto {
             tier: f.tier(1)?,
@@ -234,8 +230,8 @@ pub(crate) fn decode(v: &Value) -> Option<Explanation> {
             rank: f.usize(3)?,
             customers: f.usize(4)?,
             share_before_pct: f.f64(5)?,
-            lower_pct: f.opt_u32(6)?,
-            upper_pct: f.opt_u32(7)?,
+            lower_pct: f.opt(6, Fields::u32)?,
+            upper_pct: f.opt(7, Fields::u32)?,
         },
         "tier_no_contribution" => Explanation::TierNoContribution {
             contribution_fen: f.i64(1)?,
@@ -400,25 +396,22 @@ pub(crate) fn decode_facts(text: &str) -> Option<FactsView> {
         spend_365d_fen: f.i64(11)?,
         average_order_value_fen: f.i64(12)?,
         days_since_last_purchase: f.i32(13)?,
-        typical_interval_days: match &a[14] {
-            Value::Null => None,
-            v => Some(v.as_f64()?),
-        },
+        typical_interval_days: f.opt(14, Fields::f64)?,
         categories: f.u32(15)?,
         contribution_12m_fen: f.i64(16)?,
     })
 }
 
-fn lang_key(l: Locale) -> &'static str {
-    match l {
-        Locale::ZhCn => "zh-CN",
-        Locale::En => "en",
-    }
+/// `{"zh-CN": …, "en": …}` from a renderer: how timeline entries keep the
+/// sentence of the day (and how current explanations were stored before
+/// codes).
+pub(crate) fn both(f: impl Fn(Locale) -> String) -> Value {
+    json!({Locale::ZhCn.tag(): f(Locale::ZhCn), Locale::En.tag(): f(Locale::En)})
 }
 
-/// A sentence stored rendered in both languages (rows written before codes).
-fn rendered(v: &Value, l: Locale) -> Option<String> {
-    v.get(lang_key(l))?.as_str().map(str::to_string)
+/// The reader's language from a [`both`] value.
+pub(crate) fn rendered(v: &Value, l: Locale) -> Option<String> {
+    v.get(l.tag())?.as_str().map(str::to_string)
 }
 
 /// A stored explanation (either format) in the reader's language; empty if

@@ -610,7 +610,7 @@ pub async fn list_customers(
         || f.stage.is_some()
         || f.tag.is_some();
     let indexed_by = match sort {
-        _ if pg || !many_matches || own_index => "",
+        _ if !many_matches || own_index => "",
         SortKey::CreatedAt => " INDEXED BY customers_created",
         SortKey::UpdatedAt => " INDEXED BY customers_updated",
         SortKey::Name => " INDEXED BY customers_name",

@@ -100,7 +100,7 @@ pub struct Server {
     pub tenant: String,
     pub db_path: Option<std::path::PathBuf>,
     url: DbUrl,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 async fn open_app(url: &DbUrl, dir: &std::path::Path, clock: Arc<ManualClock>) -> Arc<App> {
@@ -160,14 +160,14 @@ impl Server {
             tenant,
             db_path,
             url,
-            _dir: dir,
+            dir,
         }
     }
 
     /// Another app process on the same database and master key (its own
     /// store, pools and writer), as a second server would run.
     pub async fn second_app(&self) -> Arc<App> {
-        open_app(&self.url, self._dir.path(), self.clock.clone()).await
+        open_app(&self.url, self.dir.path(), self.clock.clone()).await
     }
 
     pub fn system(&self) -> Actor {
