@@ -6,6 +6,7 @@
 //! [`Viewer`] scope, so reading across tenants or scopes is not expressible.
 
 pub mod audit;
+mod backup_pace;
 pub mod customers;
 pub mod db;
 pub mod insight;
@@ -244,7 +245,10 @@ impl Store {
                 }
                 let mut c = read.acquire().await?;
                 let q = sql!("VACUUM INTO $1", to.to_string_lossy().to_string());
-                Conn::Sqlite(&mut c).exec(q).await?;
+                let pacer = backup_pace::Pacer::start(to);
+                let done = Conn::Sqlite(&mut c).exec(q).await;
+                pacer.stop();
+                done?;
                 Ok(())
             }
             Store::Postgres(_) => Err(StoreError::Other(
