@@ -596,10 +596,14 @@ pub struct QueryPlan {
     pub terms: Vec<QueryTerm>,
 }
 
+/// Every code pattern has exactly one sequence part, printed as digits
+/// ([`crate::code`]), so a query without a digit (`zs`, `wwm`) is no code and
+/// the search skips the code lookup.
 fn looks_like_code(s: &str) -> bool {
     (1..=40).contains(&s.chars().count())
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && s.chars().any(|c| c.is_ascii_digit())
 }
 
 /// Reads a search box query. Text terms come from the same tokenizer as
@@ -946,6 +950,10 @@ mod tests {
         assert_eq!(plan_query("张三").code, None);
         assert_eq!(plan_query("a b").code, None);
         assert_eq!(plan_query(&"a".repeat(41)).code, None);
+        // No digit, no sequence part: pinyin initials are not codes.
+        assert_eq!(plan_query("wwm").code, None);
+        assert_eq!(plan_query("KH-ABC").code, None);
+        assert_eq!(plan_query("kh7").code.as_deref(), Some("KH7"));
     }
 
     #[test]

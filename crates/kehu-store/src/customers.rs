@@ -409,7 +409,9 @@ fn push_search(q: &mut Sql, s: &SearchSpec, tenant_id: &str, pg: bool) {
     q.push(" AND c.rid IN (");
     let mut union = |q: &mut Sql| {
         if parts > 0 {
-            q.push(" UNION ");
+            // ALL: `IN` ignores duplicates, and a distinct UNION built a
+            // second temporary table of every text match (1-2 ms at 1 M).
+            q.push(" UNION ALL ");
         }
         parts += 1;
     };
