@@ -392,6 +392,9 @@ fn two_years_to_today() -> (time::Date, time::Date) {
     (end - time::Duration::days(730), end)
 }
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
