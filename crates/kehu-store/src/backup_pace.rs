@@ -39,6 +39,8 @@ impl Pacer {
         Pacer { stop, thread }
     }
 
+    /// Blocks until the thread ends (at most one tick and one flush): only
+    /// the `kehu backup` command runs a backup, not a request handler.
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
@@ -68,7 +70,7 @@ fn pace(path: &PathBuf, stop: &AtomicBool, mut flush: impl FnMut(&File, u64)) {
 }
 
 /// Best effort: a failed flush only means the kernel flushes later, as it
-/// would have anyway; SQLite syncs the finished copy itself.
+/// would have anyway; `Store::backup_to` syncs the finished copy.
 #[cfg(target_os = "linux")]
 fn flush(f: &File, len: u64) {
     use rustix::fs::{Advice, fadvise, fdatasync};

@@ -249,6 +249,11 @@ impl Store {
                 let done = Conn::Sqlite(&mut c).exec(q).await;
                 pacer.stop();
                 done?;
+                // Whatever SQLite's own sync of the copy does, the copy is on
+                // disk when `kehu backup` says it was written.
+                std::fs::File::open(to)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| StoreError::Other(format!("{}: {e}", to.display())))?;
                 Ok(())
             }
             Store::Postgres(_) => Err(StoreError::Other(
