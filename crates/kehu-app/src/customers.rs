@@ -797,21 +797,15 @@ impl App {
         let more = rows.len() as i64 > limit;
         let mut items = Vec::with_capacity(limit as usize);
         let mut last = None;
-        for row in rows.into_iter().take(limit as usize) {
+        for listed in rows.into_iter().take(limit as usize) {
+            let row = listed.customer;
             let s = open(&keys, &customer_aad(&actor.tenant_id, &row.id), &row.sealed)?;
-            items.push(customer_view(actor, &row, &s));
+            let mut view = customer_view(actor, &row, &s);
+            // Tier and stage badges from the last classification.
+            view.tier = listed.tier;
+            view.stage = listed.stage;
+            items.push(view);
             last = Some(row);
-        }
-        // Tier and stage badges from the last classification.
-        let ids: Vec<String> = items.iter().map(|c| c.id.clone()).collect();
-        let mut r = self.store.reader().await?;
-        let badges = kehu_store::insight::badges(&mut r.conn(), &actor.tenant_id, &ids).await?;
-        drop(r);
-        for b in badges {
-            if let Some(c) = items.iter_mut().find(|c| c.id == b.customer_id) {
-                c.tier = Some(b.tier);
-                c.stage = Some(b.stage);
-            }
         }
         let next_cursor = if more {
             last.map(|r| encode_cursor(&sort_s, &Cursor::after(&r, sort)))

@@ -120,6 +120,16 @@ pub struct CustomerRow {
     pub updated_at: i64,
 }
 
+/// A row of a customer list: the customer and the tier and stage badges of
+/// the last classification (none before the first run).
+#[derive(Clone, Debug, FromRow, PartialEq)]
+pub struct ListedCustomer {
+    #[sqlx(flatten)]
+    pub customer: CustomerRow,
+    pub tier: Option<String>,
+    pub stage: Option<String>,
+}
+
 const CUSTOMER_COLS: &str = "c.rid, c.tenant_id, c.id, c.code, c.kind, c.name, c.owner_id, c.province, c.city, c.district, c.industry, c.occupation, c.employer, c.source, c.notes, c.uscc, c.custom_fields, c.sealed, c.version, c.created_by, c.created_at, c.updated_at";
 
 /// A blind-index entry: what kind of value, its digest, whose it is.
@@ -542,7 +552,7 @@ pub async fn list_customers(
     desc: bool,
     after: Option<&Cursor>,
     limit: i64,
-) -> Result<Vec<CustomerRow>> {
+) -> Result<Vec<ListedCustomer>> {
     let pg = c.is_pg();
     let dir = if desc { "DESC" } else { "ASC" };
     // Byte-order collation on both backends so cursors compare the same way.
@@ -618,6 +628,22 @@ pub async fn list_customers(
         SortKey::Name => " INDEXED BY customers_name",
         SortKey::Code => "",
     };
+    let plain = col.trim_start_matches("c.");
+    // The badges are joined to the finished page (a subquery with LIMIT is
+    // not flattened into a join), so a search never looks up the
+    // classification of matches that are not shown.
+    // Wrapping keeps the page's `$N` numbering: nothing is bound before it.
+    let with_badges = |page: Sql| {
+        let mut q = Sql::with(
+            &format!(
+                "SELECT page.*, ci.tier, ci.stage FROM ({}) page LEFT JOIN customer_insight ci ON ci.tenant_id = page.tenant_id AND ci.customer_id = page.id",
+                page.text
+            ),
+            page.args,
+        );
+        order(&mut q, &format!("page.{plain}"), "page.id", true);
+        q
+    };
     let mut q = Sql::new(&format!(
         "SELECT {CUSTOMER_COLS} FROM customers c{indexed_by} WHERE {plus}c.tenant_id = "
     ));
@@ -625,7 +651,7 @@ pub async fn list_customers(
     if v.scope == DataScope::All {
         push_filters(&mut q, v, f, sort, desc, after, pg);
         order(&mut q, col, "c.id", false);
-        return c.all(q).await;
+        return c.all(with_badges(q)).await;
     }
     // PostgreSQL orders a UNION only by plain output columns, so the union
     // is wrapped before the final (collated) ORDER BY.
@@ -646,9 +672,8 @@ pub async fn list_customers(
     push_filters(&mut q, v, f, sort, desc, after, pg);
     order(&mut q, col, "c.id", false);
     q.push(") shared) page");
-    let plain = col.trim_start_matches("c.");
     order(&mut q, plain, "id", true);
-    c.all(q).await
+    c.all(with_badges(q)).await
 }
 
 /// Customer ids whose blind index matches, within the viewer's scope

@@ -508,27 +508,6 @@ pub async fn insight(
     .await
 }
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct Badge {
-    pub customer_id: String,
-    pub tier: String,
-    pub stage: String,
-}
-
-/// Tier and stage of the given customers (a list page's badges).
-pub async fn badges(c: &mut Conn<'_>, tenant_id: &str, ids: &[String]) -> Result<Vec<Badge>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut q =
-        Sql::new("SELECT customer_id, tier, stage FROM customer_insight WHERE tenant_id = ");
-    q.bind(tenant_id)
-        .push(" AND customer_id IN (")
-        .bind_list(ids)
-        .push(")");
-    c.all(q).await
-}
-
 /// A row of the at-risk or upgrade list: the customer and the classification.
 #[derive(Clone, Debug, FromRow, PartialEq)]
 pub struct ListRow {

@@ -357,8 +357,8 @@ pub async fn list_all(ctx: &Ctx, v: &Viewer, f: &cs::CustomerFilter) -> Vec<Cust
         let done = page.len() < 200;
         after = page
             .last()
-            .map(|c| cs::Cursor::after(c, cs::SortKey::CreatedAt));
-        out.extend(page);
+            .map(|c| cs::Cursor::after(&c.customer, cs::SortKey::CreatedAt));
+        out.extend(page.into_iter().map(|l| l.customer));
         if done {
             return out;
         }

@@ -216,9 +216,21 @@ async fn classification_end_to_end(b: Backend) {
             .status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        ids(&li.get("/api/v1/customers?tier=A").await.body),
-        vec![big.clone()]
+    // A scoped list (the union of owned and shared customers) carries the
+    // badges too, and every row of an admin's page has them after a run.
+    let li_a = li.get("/api/v1/customers?tier=A").await;
+    assert_eq!(ids(&li_a.body), vec![big.clone()]);
+    assert_eq!(li_a.body["items"][0]["tier"], "A", "{}", li_a.text);
+    assert!(li_a.body["items"][0]["stage"].is_string(), "{}", li_a.text);
+    let page = admin.get("/api/v1/customers?limit=200").await;
+    let items = page.body["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(
+        items
+            .iter()
+            .all(|c| c["tier"].is_string() && c["stage"].is_string()),
+        "{}",
+        page.text
     );
     assert!(ids(&wang.get("/api/v1/customers?tier=A").await.body).is_empty());
     let tagged = admin
