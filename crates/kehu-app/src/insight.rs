@@ -41,6 +41,9 @@ use crate::{Actor, App, AppError, AuditEvent, Result, new_id, today};
 
 /// Job kinds.
 pub const JOB_TENANT: &str = "insight.tenant";
+/// How long a claimed job is a worker's: a run of a million customers
+/// takes minutes, so a generous lease.
+const JOB_LEASE_MS: i64 = 30 * 60 * 1000;
 pub const JOB_CUSTOMER: &str = "insight.customer";
 
 // ---------------------------------------------------------------- settings
@@ -1320,6 +1323,16 @@ impl App {
             error: None,
         };
         let mut tx = self.store.begin().await?;
+        // A process that died mid-run left its run "running"; no live run is
+        // older than the job lease, so those are closed here.
+        st::fail_stale_runs(
+            &mut tx,
+            tenant_id,
+            now - JOB_LEASE_MS,
+            now,
+            "interrupted (the process stopped during the run)",
+        )
+        .await?;
         st::start_run(&mut tx, &run).await?;
         tx.commit().await?;
         let result = self
@@ -2240,8 +2253,7 @@ impl App {
     pub async fn work_one(&self, worker: &str, tenant: Option<&str>) -> Result<bool> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
-        // A run of a million customers takes minutes: a generous lease.
-        let job = jobs::claim(&mut tx, worker, now, now + 30 * 60 * 1000, tenant).await?;
+        let job = jobs::claim(&mut tx, worker, now, now + JOB_LEASE_MS, tenant).await?;
         tx.commit().await?;
         let Some(job) = job else {
             return Ok(false);

@@ -826,6 +826,27 @@ pub async fn finish_run(tx: &mut Tx, r: &RunRow) -> Result<()> {
     Ok(())
 }
 
+/// Marks the tenant's runs still "running" that started before `before` as
+/// failed with `error`: their process died (a live run that old has lost
+/// its job lease, and the job was run again). Returns how many.
+pub async fn fail_stale_runs(
+    tx: &mut Tx,
+    tenant_id: &str,
+    before: i64,
+    now: i64,
+    error: &str,
+) -> Result<u64> {
+    tx.exec(sql!(
+        "UPDATE insight_runs SET status = 'failed', finished_at = $1, error = $2
+         WHERE tenant_id = $3 AND status = 'running' AND started_at < $4",
+        now,
+        error,
+        tenant_id,
+        before
+    ))
+    .await
+}
+
 pub async fn runs(c: &mut Conn<'_>, tenant_id: &str, limit: i64) -> Result<Vec<RunRow>> {
     c.all(sql!(
         &format!("SELECT {RUN_COLS} FROM insight_runs WHERE tenant_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2"),

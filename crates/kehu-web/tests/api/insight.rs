@@ -496,3 +496,60 @@ async fn two_processes_share_the_queue(b: Backend) {
     assert_eq!(manual, runs, "each queued run ran once");
 }
 both!(two_processes_share_the_queue);
+
+/// A process that stops during a run leaves its run "running"; the next
+/// run closes it once it is older than the job lease (no live run can be),
+/// and leaves a younger one alone.
+async fn an_interrupted_run_is_closed(b: Backend) {
+    let s = Server::start(b).await;
+    let t = s.tenant_id.clone();
+    let orphan = |id: &str| kehu_store::insight::RunRow {
+        tenant_id: t.clone(),
+        id: id.to_string(),
+        cause: "schedule".into(),
+        status: "running".into(),
+        started_at: s.clock.now_ms(),
+        finished_at: None,
+        as_of: day(&s, 0),
+        customers: None,
+        tier_changes: None,
+        stage_changes: None,
+        tag_changes: None,
+        model: None,
+        error: None,
+    };
+    let insert = |row: kehu_store::insight::RunRow| {
+        let app = s.app.clone();
+        async move {
+            let mut tx = app.store.begin().await.unwrap();
+            kehu_store::insight::start_run(&mut tx, &row).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    insert(orphan("run-died")).await;
+    s.clock.advance_ms(31 * 60 * 1000);
+    insert(orphan("run-alive")).await;
+    s.clock.advance_ms(1000);
+    s.app.run_classification(&t, "manual").await.unwrap();
+    let admin = s.login("admin").await;
+    let runs = admin.get("/api/v1/insight/runs").await;
+    let by_id = |id: &str| {
+        runs.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} not listed: {}", runs.text))
+    };
+    let died = by_id("run-died");
+    assert_eq!(died["status"], "failed", "{died}");
+    assert!(
+        died["error"].as_str().unwrap().contains("interrupted"),
+        "{died}"
+    );
+    assert!(died["finished_at"].is_string(), "{died}");
+    assert_eq!(by_id("run-alive")["status"], "running");
+    assert_eq!(runs.body["items"][0]["status"], "done", "{}", runs.text);
+}
+both!(an_interrupted_run_is_closed);
