@@ -41,10 +41,13 @@ use crate::{Actor, App, AppError, AuditEvent, Result, new_id, today};
 
 /// Job kinds.
 pub const JOB_TENANT: &str = "insight.tenant";
+pub const JOB_CUSTOMER: &str = "insight.customer";
 /// How long a claimed job is a worker's: a run of a million customers
 /// takes minutes, so a generous lease.
 const JOB_LEASE_MS: i64 = 30 * 60 * 1000;
-pub const JOB_CUSTOMER: &str = "insight.customer";
+/// The error code of a run whose process stopped mid-run (the web app
+/// translates it; other failures carry the error's own text).
+const RUN_INTERRUPTED: &str = "interrupted";
 
 // ---------------------------------------------------------------- settings
 
@@ -1307,32 +1310,11 @@ impl App {
         let (settings, _) = self.settings_of(tenant_id).await?;
         let cfg = settings.config();
         let run_id = new_id();
-        let mut run = RunRow {
-            tenant_id: tenant_id.to_string(),
-            id: run_id.clone(),
-            cause: cause.to_string(),
-            status: "running".into(),
-            started_at: now,
-            finished_at: None,
-            as_of: as_of.clone(),
-            customers: None,
-            tier_changes: None,
-            stage_changes: None,
-            tag_changes: None,
-            model: None,
-            error: None,
-        };
+        let mut run = RunRow::running(tenant_id, &run_id, cause, now, &as_of);
         let mut tx = self.store.begin().await?;
         // A process that died mid-run left its run "running"; no live run is
         // older than the job lease, so those are closed here.
-        st::fail_stale_runs(
-            &mut tx,
-            tenant_id,
-            now - JOB_LEASE_MS,
-            now,
-            "interrupted (the process stopped during the run)",
-        )
-        .await?;
+        st::fail_stale_runs(&mut tx, tenant_id, now - JOB_LEASE_MS, now, RUN_INTERRUPTED).await?;
         st::start_run(&mut tx, &run).await?;
         tx.commit().await?;
         let result = self
@@ -1504,19 +1486,14 @@ impl App {
         let counts: Vec<(String, i64)> = rule_counts.into_iter().collect();
         st::set_rule_matches(&mut tx, tenant_id, &counts).await?;
         let run = RunRow {
-            tenant_id: tenant_id.to_string(),
-            id: run_id.to_string(),
-            cause: String::new(),
             status: "done".into(),
-            started_at: now,
             finished_at: Some(self.now()),
-            as_of: as_of.to_string(),
             customers: Some(summary.customers as i64),
             tier_changes: Some(summary.tier_changes as i64),
             stage_changes: Some(summary.stage_changes as i64),
             tag_changes: Some(summary.tag_changes as i64),
             model: Some(model_json(&model)),
-            error: None,
+            ..RunRow::running(tenant_id, run_id, "", now, as_of)
         };
         st::finish_run(&mut tx, &run).await?;
         self.audit(

@@ -9,7 +9,7 @@
 //! database's pages.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -49,7 +49,7 @@ impl Pacer {
     }
 }
 
-fn pace(path: &PathBuf, stop: &AtomicBool, mut flush: impl FnMut(&File, u64)) {
+fn pace(path: &Path, stop: &AtomicBool, mut flush: impl FnMut(&File, u64)) {
     let mut file: Option<File> = None;
     let mut flushed = 0u64;
     while !stop.load(Ordering::Relaxed) {

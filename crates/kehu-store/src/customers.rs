@@ -653,10 +653,10 @@ pub async fn list_customers(
         order(&mut q, col, "c.id", false);
         return c.all(with_badges(q)).await;
     }
-    // PostgreSQL orders a UNION only by plain output columns, so the union
-    // is wrapped before the final (collated) ORDER BY.
+    // PostgreSQL orders a UNION only by plain output columns; the badge
+    // wrapper around the union gives the final (collated) ORDER BY.
     let mut q = Sql::new(&format!(
-        "SELECT * FROM (SELECT * FROM (SELECT {CUSTOMER_COLS} FROM customers c WHERE {plus}c.tenant_id = "
+        "SELECT * FROM (SELECT {CUSTOMER_COLS} FROM customers c WHERE {plus}c.tenant_id = "
     ));
     q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL AND ");
     push_owner_clause(&mut q, v);
@@ -671,8 +671,7 @@ pub async fn list_customers(
         .push(" AND c.deleted_at IS NULL");
     push_filters(&mut q, v, f, sort, desc, after, pg);
     order(&mut q, col, "c.id", false);
-    q.push(") shared) page");
-    order(&mut q, plain, "id", true);
+    q.push(") shared");
     c.all(with_badges(q)).await
 }
 

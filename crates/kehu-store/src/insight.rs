@@ -793,6 +793,27 @@ pub struct RunRow {
     pub error: Option<String>,
 }
 
+impl RunRow {
+    /// A run as it starts: nothing counted, no model, no error yet.
+    pub fn running(tenant_id: &str, id: &str, cause: &str, started_at: i64, as_of: &str) -> RunRow {
+        RunRow {
+            tenant_id: tenant_id.to_string(),
+            id: id.to_string(),
+            cause: cause.to_string(),
+            status: "running".into(),
+            started_at,
+            finished_at: None,
+            as_of: as_of.to_string(),
+            customers: None,
+            tier_changes: None,
+            stage_changes: None,
+            tag_changes: None,
+            model: None,
+            error: None,
+        }
+    }
+}
+
 const RUN_COLS: &str = "tenant_id, id, cause, status, started_at, finished_at, as_of, customers, tier_changes, stage_changes, tag_changes, model, error";
 
 /// Records that a run started (its own short transaction, so the history

@@ -458,6 +458,7 @@ const en: Messages = {
       queued: 'Queued; waiting for the run to finish…',
       finished: 'Run finished: {customers} customers, {changes} changes',
       failedRun: 'The run failed: {error}',
+      interrupted: 'Interrupted: the server stopped during the run',
       timeout: 'The run is still going; refresh later to see the result.',
       trigger: 'Trigger',
       triggers: { schedule: 'Schedule', manual: 'Manual', cli: 'Command line', seed: 'Demo data' },

@@ -457,6 +457,7 @@ const zhCN = {
       queued: '已加入队列，正在等待运行结果…',
       finished: '运行完成：{customers} 个客户，{changes} 处变化',
       failedRun: '运行失败：{error}',
+      interrupted: '已中断：运行期间服务进程停止',
       timeout: '运行仍在进行，请稍后刷新查看结果。',
       trigger: '触发方式',
       triggers: { schedule: '计划', manual: '手动', cli: '命令行', seed: '演示数据' },

@@ -503,20 +503,8 @@ both!(two_processes_share_the_queue);
 async fn an_interrupted_run_is_closed(b: Backend) {
     let s = Server::start(b).await;
     let t = s.tenant_id.clone();
-    let orphan = |id: &str| kehu_store::insight::RunRow {
-        tenant_id: t.clone(),
-        id: id.to_string(),
-        cause: "schedule".into(),
-        status: "running".into(),
-        started_at: s.clock.now_ms(),
-        finished_at: None,
-        as_of: day(&s, 0),
-        customers: None,
-        tier_changes: None,
-        stage_changes: None,
-        tag_changes: None,
-        model: None,
-        error: None,
+    let orphan = |id: &str| {
+        kehu_store::insight::RunRow::running(&t, id, "schedule", s.clock.now_ms(), &day(&s, 0))
     };
     let insert = |row: kehu_store::insight::RunRow| {
         let app = s.app.clone();
