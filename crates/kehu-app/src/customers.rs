@@ -671,10 +671,11 @@ impl App {
         access: Access,
     ) -> Result<(CustomerRow, Sensitive, TenantKeys)> {
         actor.require(Permission::CustomerRead)?;
-        let mut r = self.store.reader().await?;
-        let row = cs::customer(&mut r.conn(), &actor.viewer(), id, access)
+        let mut r = self.store.fast_reader().await?;
+        let row = cs::customer(&mut r.read(), &actor.viewer(), id, access)
             .await?
             .ok_or(AppError::NotFound)?;
+        drop(r);
         let keys = self.tenant_keys(&actor.tenant_id).await?;
         let s = open(&keys, &customer_aad(&actor.tenant_id, id), &row.sealed)?;
         Ok((row, s, keys))
@@ -782,9 +783,9 @@ impl App {
             spec.code = plan.code.clone();
             filter.search = Some(spec);
         }
-        let mut r = self.store.reader().await?;
+        let mut r = self.store.fast_reader().await?;
         let rows = cs::list_customers(
-            &mut r.conn(),
+            &mut r.read(),
             &actor.viewer(),
             &filter,
             sort,

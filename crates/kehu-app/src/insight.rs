@@ -1613,9 +1613,14 @@ impl App {
     pub async fn customer_insight(&self, actor: &Actor, customer_id: &str) -> Result<InsightView> {
         actor.require(Permission::CustomerRead)?;
         let mut r = self.store.reader().await?;
-        kehu_store::customers::customer(&mut r.conn(), &actor.viewer(), customer_id, Access::Read)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        kehu_store::customers::customer(
+            &mut r.conn().into(),
+            &actor.viewer(),
+            customer_id,
+            Access::Read,
+        )
+        .await?
+        .ok_or(AppError::NotFound)?;
         let row = st::insight(&mut r.conn(), &actor.tenant_id, customer_id).await?;
         let tags = st::tags(&mut r.conn(), &actor.tenant_id, Some(customer_id)).await?;
         let history = st::history(&mut r.conn(), &actor.tenant_id, customer_id, 100).await?;

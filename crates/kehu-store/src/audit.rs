@@ -133,7 +133,7 @@ pub async fn list(
     if let Some(s) = before_seq {
         q.push(" AND seq < ").bind(s);
     }
-    q.push(" ORDER BY seq DESC LIMIT ").bind(limit);
+    q.push(" ORDER BY seq DESC").limit(limit);
     c.all(q).await
 }
 

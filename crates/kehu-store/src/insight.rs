@@ -573,8 +573,8 @@ pub async fn ranked(
             .bind(id)
             .push(")");
     }
-    q.push(&format!(" ORDER BY {key} DESC, i.customer_id DESC LIMIT "))
-        .bind(limit);
+    q.push(&format!(" ORDER BY {key} DESC, i.customer_id DESC"))
+        .limit(limit);
     c.all(q).await
 }
 

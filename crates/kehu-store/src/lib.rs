@@ -9,6 +9,7 @@ pub mod audit;
 mod backup_pace;
 pub mod customers;
 pub mod db;
+pub mod fast;
 pub mod insight;
 pub mod jobs;
 pub mod org;
@@ -16,6 +17,7 @@ pub mod saved_views;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use sqlx::postgres::PgPool;
@@ -24,7 +26,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use db::{Arg, Conn, Sql, Tx};
+pub use db::{Arg, Conn, Read, Sql, Tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,6 +42,9 @@ pub enum StoreError {
     BadUrl(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    /// From the synchronous SQLite read path ([`fast`]).
+    #[error("database: {0}")]
+    Fast(#[from] rusqlite::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("{0}")]
@@ -123,7 +128,12 @@ pub enum Backend {
 /// readers, which WAL lets run alongside the writer.
 #[derive(Clone, Debug)]
 pub enum Store {
-    Sqlite { write: SqlitePool, read: SqlitePool },
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+        /// Synchronous read-only connections for the hot reads ([`fast`]).
+        fast: Arc<fast::FastPool>,
+    },
     Postgres(PgPool),
 }
 
@@ -176,7 +186,8 @@ impl Store {
                     .min_connections(1)
                     .connect_with(base.read_only(true))
                     .await?;
-                Ok(Store::Sqlite { write, read })
+                let fast = Arc::new(fast::FastPool::new(path));
+                Ok(Store::Sqlite { write, read, fast })
             }
             DbUrl::Postgres(u) => {
                 let o = PgConnectOptions::from_str(u)?;
@@ -224,6 +235,15 @@ impl Store {
         })
     }
 
+    /// A connection for the hot reads: on SQLite a synchronous one
+    /// ([`fast`]), on PostgreSQL a pooled one.
+    pub async fn fast_reader(&self) -> Result<FastReader> {
+        Ok(match self {
+            Store::Sqlite { fast, .. } => FastReader::Sqlite(fast.lease()?),
+            Store::Postgres(p) => FastReader::Pg(p.acquire().await?),
+        })
+    }
+
     /// `true` when the database answers.
     pub async fn ping(&self) -> bool {
         match self.reader().await {
@@ -265,7 +285,7 @@ impl Store {
 
     pub async fn close(&self) {
         match self {
-            Store::Sqlite { write, read } => {
+            Store::Sqlite { write, read, .. } => {
                 read.close().await;
                 write.close().await;
             }
@@ -284,6 +304,20 @@ impl Reader {
         match self {
             Reader::Sqlite(c) => Conn::Sqlite(&mut *c),
             Reader::Pg(c) => Conn::Pg(&mut *c),
+        }
+    }
+}
+
+pub enum FastReader {
+    Sqlite(fast::Lease),
+    Pg(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl FastReader {
+    pub fn read(&mut self) -> Read<'_> {
+        match self {
+            FastReader::Sqlite(l) => Read::Fast(l.conn()),
+            FastReader::Pg(c) => Read::Conn(Conn::Pg(&mut *c)),
         }
     }
 }

@@ -58,7 +58,8 @@ async fn customers_crud_lookups_and_search(b: Backend) {
 
     // Reads round-trip every column.
     let mut r = ctx.store.reader().await.unwrap();
-    let got = cs::customer(&mut r.conn(), &all, &row_a.id, Access::Read)
+    let mut fr = ctx.store.fast_reader().await.unwrap();
+    let got = cs::customer(&mut fr.read(), &all, &row_a.id, Access::Read)
         .await
         .unwrap()
         .unwrap();
@@ -71,7 +72,7 @@ async fn customers_crud_lookups_and_search(b: Backend) {
     );
     assert_eq!(cs::count_customers(&mut r.conn(), &t).await.unwrap(), 2);
     assert!(
-        cs::customer(&mut r.conn(), &all, &row_x.id, Access::Read)
+        cs::customer(&mut fr.read(), &all, &row_x.id, Access::Read)
             .await
             .unwrap()
             .is_none(),
@@ -83,7 +84,7 @@ async fn customers_crud_lookups_and_search(b: Backend) {
             .unwrap(),
         vec![row_a.id.clone()]
     );
-    drop(r);
+    drop((r, fr));
 
     let a = vec![row_a.id.clone()];
     let bb = vec![row_b.id.clone()];
@@ -222,6 +223,7 @@ async fn customers_crud_lookups_and_search(b: Backend) {
     assert_eq!(search_ids(&ctx, &all, terms(&[("李四", false)])).await, a);
     assert_eq!(search_ids(&ctx, &all, terms(&[("lisi", true)])).await, a);
     let mut r = ctx.store.reader().await.unwrap();
+    let mut fr = ctx.store.fast_reader().await.unwrap();
     assert!(
         cs::find_by_lookup(&mut r.conn(), &all, &phone)
             .await
@@ -235,7 +237,7 @@ async fn customers_crud_lookups_and_search(b: Backend) {
             .unwrap(),
         a
     );
-    let got = cs::customer(&mut r.conn(), &all, &row_a.id, Access::Write)
+    let got = cs::customer(&mut fr.read(), &all, &row_a.id, Access::Write)
         .await
         .unwrap()
         .unwrap();
@@ -247,7 +249,7 @@ async fn customers_crud_lookups_and_search(b: Backend) {
         (got.created_at, got.updated_at, got.rid),
         (1_000, 5_000, rid_a)
     );
-    drop(r);
+    drop((r, fr));
     // The other tenant's twin is untouched and still found by its terms.
     let theirs = ctx.all(&other);
     assert_eq!(
@@ -266,9 +268,10 @@ async fn customers_crud_lookups_and_search(b: Backend) {
         .unwrap();
     tx.commit().await.unwrap();
     let mut r = ctx.store.reader().await.unwrap();
+    let mut fr = ctx.store.fast_reader().await.unwrap();
     for access in [Access::Read, Access::Write] {
         assert!(
-            cs::customer(&mut r.conn(), &all, &row_a.id, access)
+            cs::customer(&mut fr.read(), &all, &row_a.id, access)
                 .await
                 .unwrap()
                 .is_none()
@@ -281,7 +284,7 @@ async fn customers_crud_lookups_and_search(b: Backend) {
             .unwrap()
             .is_empty()
     );
-    drop(r);
+    drop((r, fr));
     assert_eq!(search_ids(&ctx, &all, terms(&[("lisi", true)])).await, none);
     let by_code = SearchSpec {
         code: Some("KH-0001".into()),
@@ -445,7 +448,7 @@ async fn search_with_many_matches(b: Backend) {
             .map(|r| r.customer.id.clone())
             .collect::<Vec<_>>()
     };
-    let mut r = ctx.store.reader().await.unwrap();
+    let mut fr = ctx.store.fast_reader().await.unwrap();
     for (sort, desc) in [
         (SortKey::CreatedAt, true),
         (SortKey::UpdatedAt, false),
@@ -460,17 +463,17 @@ async fn search_with_many_matches(b: Backend) {
         if desc {
             want.reverse();
         }
-        let page1 = cs::list_customers(&mut r.conn(), &all, &f, sort, desc, None, 50)
+        let page1 = cs::list_customers(&mut fr.read(), &all, &f, sort, desc, None, 50)
             .await
             .unwrap();
         assert_eq!(listed(&page1), ids(&want[..50]), "{sort:?} page 1");
         let after = Cursor::after(&page1.last().unwrap().customer, sort);
-        let page2 = cs::list_customers(&mut r.conn(), &all, &f, sort, desc, Some(&after), 50)
+        let page2 = cs::list_customers(&mut fr.read(), &all, &f, sort, desc, Some(&after), 50)
             .await
             .unwrap();
         assert_eq!(listed(&page2), ids(&want[50..100]), "{sort:?} page 2");
     }
-    drop(r);
+    drop(fr);
     // Another tenant whose few customers match: the probe counted the first
     // tenant's matches too, yet it sees exactly its own.
     let (t2, _) = ctx.new_tenant().await;
@@ -484,9 +487,9 @@ async fn search_with_many_matches(b: Backend) {
         mine.push(row.id);
     }
     tx.commit().await.unwrap();
-    let mut r = ctx.store.reader().await.unwrap();
+    let mut fr = ctx.store.fast_reader().await.unwrap();
     let page = cs::list_customers(
-        &mut r.conn(),
+        &mut fr.read(),
         &ctx.all(&t2),
         &f,
         SortKey::CreatedAt,
@@ -498,7 +501,7 @@ async fn search_with_many_matches(b: Backend) {
     .unwrap();
     mine.reverse();
     assert_eq!(listed(&page), mine);
-    drop(r);
+    drop(fr);
     ctx.close().await;
 }
 both!(search_with_many_matches);
@@ -614,9 +617,9 @@ async fn keyset_pagination(b: Backend) {
                         let mut seen = Vec::new();
                         let mut after: Option<Cursor> = None;
                         for _ in 0..100 {
-                            let mut r = ctx.store.reader().await.unwrap();
+                            let mut fr = ctx.store.fast_reader().await.unwrap();
                             let page = cs::list_customers(
-                                &mut r.conn(),
+                                &mut fr.read(),
                                 viewer,
                                 &f,
                                 sort,
@@ -1510,3 +1513,249 @@ async fn backup(b: Backend) {
     ctx.close().await;
 }
 both!(backup);
+
+/// The hot reads decode the same rows whichever way they run: on SQLite the
+/// synchronous path (decoded by column position) against sqlx's (by name),
+/// badges included; on PostgreSQL both are sqlx, which keeps the test honest
+/// about the statements themselves.
+async fn fast_reads_agree(b: Backend) {
+    let ctx = Ctx::new(b).await;
+    let t = ctx.tenant_id.clone();
+    let all = ctx.all(&t);
+    let mut tx = ctx.store.begin().await.unwrap();
+    let mut rows = Vec::new();
+    for i in 0..5 {
+        let mut row = customer_row(
+            &t,
+            &format!("KH-F{i}"),
+            &format!("王小{i}"),
+            None,
+            1_000 + i,
+        );
+        row.city = Some("杭州".into());
+        row.notes = (i % 2 == 0).then(|| format!("note {i}"));
+        row.sealed = vec![i as u8; 40];
+        cs::insert_customer(&mut tx, &row, &[], &format!("wangxiao{i} 王小"))
+            .await
+            .unwrap();
+        rows.push(row);
+    }
+    let badge = insight_row(&rows[1].id, "B", "active");
+    kehu_store::insight::replace_one(&mut tx, &t, badge)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut r = ctx.store.reader().await.unwrap();
+    let mut fr = ctx.store.fast_reader().await.unwrap();
+    let f = CustomerFilter::default();
+    let slow = cs::list_customers(
+        &mut r.conn().into(),
+        &all,
+        &f,
+        SortKey::Name,
+        false,
+        None,
+        50,
+    )
+    .await
+    .unwrap();
+    let fast = cs::list_customers(&mut fr.read(), &all, &f, SortKey::Name, false, None, 50)
+        .await
+        .unwrap();
+    assert_eq!(slow.len(), 5);
+    assert_eq!(fast, slow);
+    let badged: Vec<_> = fast.iter().filter(|c| c.tier.is_some()).collect();
+    assert_eq!(badged.len(), 1);
+    assert_eq!(badged[0].customer.id, rows[1].id);
+    assert_eq!(
+        (badged[0].tier.as_deref(), badged[0].stage.as_deref()),
+        (Some("B"), Some("active"))
+    );
+    for row in &rows {
+        let s = cs::customer(&mut r.conn().into(), &all, &row.id, Access::Read)
+            .await
+            .unwrap();
+        let f = cs::customer(&mut fr.read(), &all, &row.id, Access::Read)
+            .await
+            .unwrap();
+        assert_eq!(f.as_ref().map(|c| &c.sealed), Some(&row.sealed));
+        assert_eq!(f, s);
+    }
+    drop((r, fr));
+    ctx.close().await;
+}
+both!(fast_reads_agree);
+
+fn insight_row(customer_id: &str, tier: &str, stage: &str) -> kehu_store::insight::InsightRow {
+    kehu_store::insight::InsightRow {
+        customer_id: customer_id.into(),
+        run_id: "run-1".into(),
+        computed_at: 5,
+        tier: tier.into(),
+        tier_since: 1,
+        stage: stage.into(),
+        stage_since: 2,
+        frequency_class: None,
+        amount_class: None,
+        product_range: None,
+        r_score: None,
+        f_score: None,
+        m_score: None,
+        rfm_segment: None,
+        contribution_12m_fen: 0,
+        orders_365d: 0,
+        p_alive: None,
+        expected_purchases_90d: None,
+        expected_spend_fen: None,
+        clv_fen: None,
+        value_at_risk_fen: None,
+        upgrade_tier: None,
+        predicted_12m_fen: None,
+        upgrade_threshold_fen: None,
+        facts: None,
+        explanations: "[]".into(),
+        signals: "[]".into(),
+    }
+}
+
+/// Which of the (id, tier, stage, tagged) rows a filter should keep.
+type Keep = fn(&(String, &str, &str, bool)) -> bool;
+
+/// Tier, stage and tag filters give the same pages whether the value is
+/// common (on SQLite: tested row by row along the sort index) or rare
+/// (driven from the classification index), alone and combined.
+async fn classification_filters_common_and_rare(b: Backend) {
+    let ctx = Ctx::new(b).await;
+    let t = ctx.tenant_id.clone();
+    let all = ctx.all(&t);
+    const N: usize = 2_300;
+    let mut tx = ctx.store.begin().await.unwrap();
+    let first = cs::reserve_code_seq(&mut tx, &t, "2026", N as i64)
+        .await
+        .unwrap();
+    let mut items = Vec::new();
+    let mut insight = Vec::new();
+    let mut tags = Vec::new();
+    // (id, tier, stage, tagged), in created_at order.
+    let mut expect = Vec::new();
+    for i in 0..N {
+        let row = customer_row(
+            &t,
+            &format!("KH-2026-{:05}", first + i as i64),
+            &format!("客户{i}"),
+            None,
+            10_000 + i as i64,
+        );
+        let tier = if i % 50 == 0 { "A" } else { "D" };
+        let stage = if i % 10 == 0 { "loyal" } else { "active" };
+        let tagged = i % 20 != 0;
+        insight.push(insight_row(&row.id, tier, stage));
+        if tagged {
+            tags.push(kehu_store::insight::TagRow {
+                customer_id: row.id.clone(),
+                tag: "常客".into(),
+                rule_id: None,
+                since: 1,
+            });
+        }
+        expect.push((row.id.clone(), tier, stage, tagged));
+        items.push(BulkCustomer {
+            row,
+            lookups: vec![],
+            terms: String::new(),
+            contacts: vec![],
+            orders: vec![],
+        });
+    }
+    cs::bulk_insert_customers(&mut tx, items).await.unwrap();
+    kehu_store::insight::insert_all(&mut tx, &t, insight)
+        .await
+        .unwrap();
+    kehu_store::insight::insert_tags(&mut tx, &t, tags)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let cases: [(&str, CustomerFilter, Keep); 6] = [
+        (
+            "common tier",
+            CustomerFilter {
+                tier: Some("D".into()),
+                ..Default::default()
+            },
+            |e| e.1 == "D",
+        ),
+        (
+            "rare tier",
+            CustomerFilter {
+                tier: Some("A".into()),
+                ..Default::default()
+            },
+            |e| e.1 == "A",
+        ),
+        (
+            "common stage",
+            CustomerFilter {
+                stage: Some("active".into()),
+                ..Default::default()
+            },
+            |e| e.2 == "active",
+        ),
+        (
+            "common tag",
+            CustomerFilter {
+                tag: Some("常客".into()),
+                ..Default::default()
+            },
+            |e| e.3,
+        ),
+        (
+            "common tier and rare stage",
+            CustomerFilter {
+                tier: Some("D".into()),
+                stage: Some("loyal".into()),
+                ..Default::default()
+            },
+            |e| e.1 == "D" && e.2 == "loyal",
+        ),
+        (
+            "common tier and common tag",
+            CustomerFilter {
+                tier: Some("D".into()),
+                tag: Some("常客".into()),
+                ..Default::default()
+            },
+            |e| e.1 == "D" && e.3,
+        ),
+    ];
+    for (what, f, keep) in cases {
+        let want: Vec<String> = expect
+            .iter()
+            .filter(|e| keep(e))
+            .map(|e| e.0.clone())
+            .collect();
+        let got: Vec<String> = list_all(&ctx, &all, &f)
+            .await
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(got.len(), want.len(), "{what}");
+        assert_eq!(got, want, "{what}");
+        // The newest page, as the customer list shows it first.
+        let mut fr = ctx.store.fast_reader().await.unwrap();
+        let page = cs::list_customers(&mut fr.read(), &all, &f, SortKey::CreatedAt, true, None, 50)
+            .await
+            .unwrap();
+        let newest: Vec<String> = want.iter().rev().take(50).cloned().collect();
+        assert_eq!(
+            page.iter()
+                .map(|c| c.customer.id.clone())
+                .collect::<Vec<_>>(),
+            newest,
+            "{what}: newest page"
+        );
+    }
+    ctx.close().await;
+}
+both!(classification_filters_common_and_rare);

@@ -55,6 +55,7 @@ async fn check(
     let searched: BTreeSet<String> = search_ids(ctx, v, by_lookup).await.into_iter().collect();
     assert_eq!(names(&searched), names(&read_ids), "{what}: search lookup");
     let mut r = ctx.store.reader().await.unwrap();
+    let mut fr = ctx.store.fast_reader().await.unwrap();
     let found: BTreeSet<String> = cs::find_by_lookup(&mut r.conn(), v, &lookup("phone", "shared"))
         .await
         .unwrap()
@@ -62,11 +63,11 @@ async fn check(
         .collect();
     assert_eq!(names(&found), names(&read_ids), "{what}: find_by_lookup");
     for (name, id) in universe {
-        let can_read = cs::customer(&mut r.conn(), v, id, Access::Read)
+        let can_read = cs::customer(&mut fr.read(), v, id, Access::Read)
             .await
             .unwrap()
             .is_some();
-        let can_write = cs::customer(&mut r.conn(), v, id, Access::Write)
+        let can_write = cs::customer(&mut fr.read(), v, id, Access::Write)
             .await
             .unwrap()
             .is_some();

@@ -342,9 +342,9 @@ pub async fn list_all(ctx: &Ctx, v: &Viewer, f: &cs::CustomerFilter) -> Vec<Cust
     let mut out = Vec::new();
     let mut after: Option<cs::Cursor> = None;
     loop {
-        let mut r = ctx.store.reader().await.unwrap();
+        let mut fr = ctx.store.fast_reader().await.unwrap();
         let page = cs::list_customers(
-            &mut r.conn(),
+            &mut fr.read(),
             v,
             f,
             cs::SortKey::CreatedAt,

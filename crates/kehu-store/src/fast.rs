@@ -1,0 +1,249 @@
+//! Synchronous SQLite reads for the hot paths (a customer by id, a list or
+//! search page).
+//!
+//! sqlx runs every SQLite connection on a worker thread of its own: each
+//! query is a message to that thread and each row a message back. On the
+//! benchmark's one server core a third of the CPU of `GET /customers/{id}`
+//! went to those thread switches (BENCHMARKS.md, "Synchronous reads"). A read
+//! here runs the statement on the calling thread instead, through rusqlite
+//! on the same SQLite library sqlx links.
+//!
+//! Only bounded statements come here: point reads and pages of at most 200
+//! rows, so a runtime thread is held for well under a millisecond at a time.
+//! Connections are read-only and are never held across an `.await` by the
+//! statements themselves, so at most one is busy per thread that reads; the
+//! pool opens one when none is idle and keeps a few.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::StoreError;
+use crate::db::{Arg, Sql};
+
+/// Idle connections kept for reuse; more are opened under load and closed
+/// when they come back to a full pool.
+const KEEP_IDLE: usize = 8;
+/// Prepared statements kept per connection: the list query has a text per
+/// combination of filters, sort and scope.
+const STATEMENT_CACHE: usize = 128;
+
+/// The idle read-only connections of one SQLite database.
+pub struct FastPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for FastPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastPool")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FastPool {
+    pub fn new(path: &Path) -> FastPool {
+        FastPool {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        // A panic while holding the lock leaves a valid Vec behind.
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A connection for the caller alone until the lease is dropped.
+    pub fn lease(self: &Arc<Self>) -> Result<Lease, StoreError> {
+        let conn = match self.idle().pop() {
+            Some(c) => c,
+            None => self.open()?,
+        };
+        Ok(Lease {
+            pool: Arc::clone(self),
+            conn: Some(FastConn(conn)),
+        })
+    }
+
+    fn open(&self) -> Result<Connection, StoreError> {
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // The same settings as the sqlx readers (lib.rs).
+        c.busy_timeout(Duration::from_secs(10))?;
+        c.execute_batch("PRAGMA temp_store = memory; PRAGMA cache_size = -16000;")?;
+        c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(c)
+    }
+}
+
+/// A leased connection; it goes back to the pool when dropped.
+pub struct Lease {
+    pool: Arc<FastPool>,
+    conn: Option<FastConn>,
+}
+
+impl Lease {
+    pub fn conn(&mut self) -> &mut FastConn {
+        self.conn.as_mut().expect("present until drop")
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            let mut idle = self.pool.idle();
+            if idle.len() < KEEP_IDLE {
+                idle.push(c.0);
+            }
+        }
+    }
+}
+
+/// A row type read straight from a rusqlite row, by column position, in the
+/// order its queries select (checked against the sqlx decoding by the
+/// storage conformance tests).
+pub trait FromFast: Sized {
+    fn from_fast(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+}
+
+/// One read-only SQLite connection, used synchronously.
+pub struct FastConn(Connection);
+
+impl FastConn {
+    /// Runs `q` and decodes every row.
+    pub fn all<T: FromFast>(&mut self, q: &Sql) -> Result<Vec<T>, StoreError> {
+        let mut st = self.0.prepare_cached(&q.text)?;
+        bind(&mut st, &q.args)?;
+        let mut rows = st.raw_query();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(T::from_fast(r)?);
+        }
+        Ok(out)
+    }
+
+    /// Like [`FastConn::all`], but gives up, returning `None`, once the
+    /// statement has run for `budget` (checked every thousand SQLite
+    /// instructions; time, not instructions, since reading pages in from
+    /// the OS is what makes a walk slow).
+    pub fn all_within<T: FromFast>(
+        &mut self,
+        q: &Sql,
+        budget: Duration,
+    ) -> Result<Option<Vec<T>>, StoreError> {
+        let deadline = Instant::now() + budget;
+        self.0
+            .progress_handler(1_000, Some(move || Instant::now() >= deadline))?;
+        let res = self.all(q);
+        self.0.progress_handler(0, None::<fn() -> bool>)?;
+        match res {
+            Ok(rows) => Ok(Some(rows)),
+            Err(StoreError::Fast(rusqlite::Error::SqliteFailure(e, _)))
+                if e.code == rusqlite::ErrorCode::OperationInterrupted =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn opt<T: FromFast>(&mut self, q: &Sql) -> Result<Option<T>, StoreError> {
+        let mut st = self.0.prepare_cached(&q.text)?;
+        bind(&mut st, &q.args)?;
+        let mut rows = st.raw_query();
+        match rows.next()? {
+            Some(r) => Ok(Some(T::from_fast(r)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The first column of the first row as an integer (counts).
+    pub fn int(&mut self, q: &Sql) -> Result<Option<i64>, StoreError> {
+        let mut st = self.0.prepare_cached(&q.text)?;
+        bind(&mut st, &q.args)?;
+        let mut rows = st.raw_query();
+        match rows.next()? {
+            Some(r) => Ok(r.get::<_, Option<i64>>(0)?),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Binds `$1..$N` by name: SQLite numbers parameters in the order they first
+/// appear, which a hand-written statement need not follow.
+fn bind(st: &mut rusqlite::Statement<'_>, args: &[Arg]) -> Result<(), StoreError> {
+    let mut name = String::with_capacity(4);
+    for (i, a) in args.iter().enumerate() {
+        name.clear();
+        name.push('$');
+        name.push_str(&(i + 1).to_string());
+        let Some(ix) = st.parameter_index(&name)? else {
+            // Bound but not used by this text (sqlx ignores those too).
+            continue;
+        };
+        match a {
+            Arg::I64(v) => st.raw_bind_parameter(ix, v)?,
+            Arg::F64(v) => st.raw_bind_parameter(ix, v)?,
+            Arg::Text(v) => st.raw_bind_parameter(ix, v)?,
+            Arg::Bytes(v) => st.raw_bind_parameter(ix, v)?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct N(i64);
+    impl FromFast for N {
+        fn from_fast(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+            Ok(N(r.get(0)?))
+        }
+    }
+
+    #[test]
+    fn a_budget_stops_a_long_statement_and_the_connection_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA journal_mode = wal; CREATE TABLE t (x INTEGER);")
+            .unwrap();
+        let pool = Arc::new(FastPool::new(&path));
+        let mut lease = pool.lease().unwrap();
+        let long = Sql::with(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) SELECT COUNT(*) FROM n",
+            vec![Arg::I64(Some(1_000_000))],
+        );
+        assert!(
+            lease
+                .conn()
+                .all_within::<N>(&long, Duration::from_millis(1))
+                .unwrap()
+                .is_none()
+        );
+        let short = Sql::with(&long.text, vec![Arg::I64(Some(10))]);
+        let rows = lease
+            .conn()
+            .all_within::<N>(&short, Duration::from_secs(5))
+            .unwrap()
+            .unwrap();
+        assert_eq!(rows.iter().map(|n| n.0).collect::<Vec<_>>(), [10]);
+        // The handler is gone: the long statement now runs to the end.
+        let rows = lease.conn().all::<N>(&long).unwrap();
+        assert_eq!(rows[0].0, 1_000_000);
+        drop(lease);
+        // The connection went back to the pool and is reused.
+        assert_eq!(pool.idle().len(), 1);
+        let mut again = pool.lease().unwrap();
+        assert_eq!(pool.idle().len(), 0);
+        assert_eq!(again.conn().int(&short).unwrap(), Some(10));
+    }
+}
