@@ -69,6 +69,12 @@ impl FastPool {
         })
     }
 
+    /// Closes the idle connections, as `Store::close` does sqlx's pools. A
+    /// connection leased at the time goes back to the pool when dropped.
+    pub fn close(&self) {
+        self.idle().clear();
+    }
+
     fn open(&self) -> Result<Connection, StoreError> {
         let c = Connection::open_with_flags(
             &self.path,

@@ -285,7 +285,8 @@ impl Store {
 
     pub async fn close(&self) {
         match self {
-            Store::Sqlite { write, read, .. } => {
+            Store::Sqlite { write, read, fast } => {
+                fast.close();
                 read.close().await;
                 write.close().await;
             }
