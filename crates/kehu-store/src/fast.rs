@@ -8,13 +8,18 @@
 //! here runs the statement on the calling thread instead, through rusqlite
 //! on the same SQLite library sqlx links.
 //!
-//! Only bounded statements come here: point reads and pages of at most 200
-//! rows, so a runtime thread is held for well under a millisecond at a time.
+//! Only statements that return little come here: point reads and pages of
+//! at most 201 rows. Most take well under a millisecond, but they run on a
+//! runtime thread, so one that reads many rows before its page is full (a
+//! rare filter without an index of its own, a classification filter after
+//! its walk budget, see `customers::list_customers`) holds up the requests
+//! behind it for that long; sqlx ran them on a thread of their own.
 //! Connections are read-only and are never held across an `.await` by the
 //! statements themselves, so at most one is busy per thread that reads; the
 //! pool opens one when none is idle and keeps a few.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,6 +39,7 @@ const STATEMENT_CACHE: usize = 128;
 pub struct FastPool {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for FastPool {
@@ -49,6 +55,7 @@ impl FastPool {
         FastPool {
             path: path.to_path_buf(),
             idle: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -59,6 +66,9 @@ impl FastPool {
 
     /// A connection for the caller alone until the lease is dropped.
     pub fn lease(self: &Arc<Self>) -> Result<Lease, StoreError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Other("the database is closed".into()));
+        }
         let conn = match self.idle().pop() {
             Some(c) => c,
             None => self.open()?,
@@ -69,9 +79,11 @@ impl FastPool {
         })
     }
 
-    /// Closes the idle connections, as `Store::close` does sqlx's pools. A
-    /// connection leased at the time goes back to the pool when dropped.
+    /// Closes the idle connections, as `Store::close` does sqlx's pools;
+    /// later leases fail, and a connection leased at the time closes when
+    /// it is dropped.
     pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
         self.idle().clear();
     }
 
@@ -104,7 +116,7 @@ impl Drop for Lease {
     fn drop(&mut self) {
         if let Some(c) = self.conn.take() {
             let mut idle = self.pool.idle();
-            if idle.len() < KEEP_IDLE {
+            if idle.len() < KEEP_IDLE && !self.pool.closed.load(Ordering::Acquire) {
                 idle.push(c.0);
             }
         }
@@ -251,5 +263,11 @@ mod tests {
         let mut again = pool.lease().unwrap();
         assert_eq!(pool.idle().len(), 0);
         assert_eq!(again.conn().int(&short).unwrap(), Some(10));
+        // Closing empties the pool and refuses new leases; the connection
+        // still out is closed, not kept, when it comes back.
+        pool.close();
+        assert!(pool.lease().is_err());
+        drop(again);
+        assert_eq!(pool.idle().len(), 0);
     }
 }

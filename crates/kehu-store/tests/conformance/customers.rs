@@ -1522,6 +1522,8 @@ async fn fast_reads_agree(b: Backend) {
     let ctx = Ctx::new(b).await;
     let t = ctx.tenant_id.clone();
     let all = ctx.all(&t);
+    let rep1 = ctx.user(&t, "rep1", None, None).await;
+    let rep2 = ctx.user(&t, "rep2", None, None).await;
     let mut tx = ctx.store.begin().await.unwrap();
     let mut rows = Vec::new();
     for i in 0..5 {
@@ -1532,14 +1534,37 @@ async fn fast_reads_agree(b: Backend) {
             None,
             1_000 + i,
         );
-        row.city = Some("杭州".into());
+        // Every column its own value, so two swapped columns in the
+        // position decoder cannot go unnoticed.
+        let owner = if i % 2 == 0 { &rep1 } else { &rep2 };
+        let creator = if i % 2 == 0 { &rep2 } else { &rep1 };
+        row.kind = if i % 2 == 0 { "company" } else { "person" }.into();
+        row.owner_id = Some(owner.clone());
+        row.created_by = Some(creator.clone());
+        row.province = Some(format!("省{i}"));
+        row.city = Some(format!("市{i}"));
+        row.district = Some(format!("区{i}"));
+        row.industry = Some(format!("industry {i}"));
+        row.occupation = Some(format!("occupation {i}"));
+        row.employer = Some(format!("employer {i}"));
+        row.source = Some(format!("source {i}"));
         row.notes = (i % 2 == 0).then(|| format!("note {i}"));
+        row.uscc = Some(format!("91330000MA{i:08}"));
+        row.custom_fields = format!("{{\"n\":{i}}}");
         row.sealed = vec![i as u8; 40];
+        // The insert sets updated_at to created_at; moved apart below.
+        row.updated_at = row.created_at + 7;
         cs::insert_customer(&mut tx, &row, &[], &format!("wangxiao{i} 王小"))
             .await
             .unwrap();
         rows.push(row);
     }
+    tx.exec(kehu_store::sql!(
+        "UPDATE customers SET updated_at = created_at + 7 WHERE tenant_id = $1",
+        &t
+    ))
+    .await
+    .unwrap();
     let badge = insight_row(&rows[1].id, "B", "active");
     kehu_store::insight::replace_one(&mut tx, &t, badge)
         .await
@@ -1579,8 +1604,10 @@ async fn fast_reads_agree(b: Backend) {
         let f = cs::customer(&mut fr.read(), &all, &row.id, Access::Read)
             .await
             .unwrap();
-        assert_eq!(f.as_ref().map(|c| &c.sealed), Some(&row.sealed));
         assert_eq!(f, s);
+        let mut want = row.clone();
+        want.rid = f.as_ref().map(|c| c.rid).unwrap_or_default();
+        assert_eq!(f.as_ref(), Some(&want), "fast read of {}", row.code);
     }
     drop((r, fr));
     ctx.close().await;
