@@ -7,7 +7,7 @@ use kehu_domain::access::DataScope;
 use kehu_domain::search::{index_terms, plan_query};
 use kehu_store::customers::{
     self as cs, Access, BulkCustomer, ContactRow, Cursor, CustomFieldRow, CustomerFilter,
-    OrderLineRow, OrderRow, SearchSpec, SortKey, TeamRow, TimelineRow,
+    OrderLineRow, OrderRow, SearchSpec, SortKey, TeamRow, TimelineRow, Viewer,
 };
 use kehu_store::{Backend, DbUrl, OpenOptions, Store, StoreError};
 
@@ -1656,6 +1656,17 @@ async fn classification_filters_common_and_rare(b: Backend) {
     let ctx = Ctx::new(b).await;
     let t = ctx.tenant_id.clone();
     let all = ctx.all(&t);
+    // A sales rep who owns every third customer and shares some others
+    // through the team, so both branches of a scoped list are filtered.
+    let rep = ctx.user(&t, "rep", None, None).await;
+    let own = Viewer {
+        tenant_id: t.clone(),
+        user_id: rep.clone(),
+        scope: DataScope::Own,
+        department_id: None,
+    };
+    let mut visible = BTreeSet::new();
+    let mut team = Vec::new();
     const N: usize = 2_300;
     let mut tx = ctx.store.begin().await.unwrap();
     let first = cs::reserve_code_seq(&mut tx, &t, "2026", N as i64)
@@ -1667,13 +1678,26 @@ async fn classification_filters_common_and_rare(b: Backend) {
     // (id, tier, stage, tagged), in created_at order.
     let mut expect = Vec::new();
     for i in 0..N {
+        let owned = i % 3 == 0;
         let row = customer_row(
             &t,
             &format!("KH-2026-{:05}", first + i as i64),
             &format!("客户{i}"),
-            None,
+            owned.then_some(rep.as_str()),
             10_000 + i as i64,
         );
+        if owned || i % 7 == 1 {
+            visible.insert(row.id.clone());
+        }
+        if !owned && i % 7 == 1 {
+            team.push(TeamRow {
+                tenant_id: t.clone(),
+                customer_id: row.id.clone(),
+                user_id: rep.clone(),
+                access: "read".into(),
+                created_at: 1,
+            });
+        }
         let tier = if i % 50 == 0 { "A" } else { "D" };
         let stage = if i % 10 == 0 { "loyal" } else { "active" };
         let tagged = i % 20 != 0;
@@ -1696,6 +1720,9 @@ async fn classification_filters_common_and_rare(b: Backend) {
         });
     }
     cs::bulk_insert_customers(&mut tx, items).await.unwrap();
+    for m in &team {
+        cs::put_team_member(&mut tx, m).await.unwrap();
+    }
     kehu_store::insight::insert_all(&mut tx, &t, insight)
         .await
         .unwrap();
@@ -1769,6 +1796,21 @@ async fn classification_filters_common_and_rare(b: Backend) {
             .collect();
         assert_eq!(got.len(), want.len(), "{what}");
         assert_eq!(got, want, "{what}");
+        let want_own: Vec<String> = want
+            .iter()
+            .filter(|id| visible.contains(*id))
+            .cloned()
+            .collect();
+        let got_own: Vec<String> = list_all(&ctx, &own, &f)
+            .await
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert!(
+            want_own.len() < want.len() && !want_own.is_empty(),
+            "{what}"
+        );
+        assert_eq!(got_own, want_own, "{what}: scope own with team shares");
         // The newest page, as the customer list shows it first.
         let mut fr = ctx.store.fast_reader().await.unwrap();
         let page = cs::list_customers(&mut fr.read(), &all, &f, SortKey::CreatedAt, true, None, 50)
