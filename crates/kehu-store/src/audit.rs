@@ -145,10 +145,9 @@ pub async fn chain_page(
     limit: i64,
 ) -> Result<Vec<AuditRow>> {
     c.all(sql!(
-        &format!("SELECT {AUDIT_COLS} FROM audit_log WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"),
+        &format!("SELECT {AUDIT_COLS} FROM audit_log WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT {limit}"),
         tenant_id,
-        after_seq,
-        limit
+        after_seq
     ))
     .await
 }

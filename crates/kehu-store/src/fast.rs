@@ -134,16 +134,26 @@ pub trait FromFast: Sized {
 pub struct FastConn(Connection);
 
 impl FastConn {
-    /// Runs `q` and decodes every row.
-    pub fn all<T: FromFast>(&mut self, q: &Sql) -> Result<Vec<T>, StoreError> {
+    /// Prepares (cached) and binds `q`, then hands its rows to `read`.
+    fn query<R>(
+        &mut self,
+        q: &Sql,
+        read: impl FnOnce(rusqlite::Rows<'_>) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
         let mut st = self.0.prepare_cached(&q.text)?;
         bind(&mut st, &q.args)?;
-        let mut rows = st.raw_query();
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            out.push(T::from_fast(r)?);
-        }
-        Ok(out)
+        read(st.raw_query())
+    }
+
+    /// Runs `q` and decodes every row.
+    pub fn all<T: FromFast>(&mut self, q: &Sql) -> Result<Vec<T>, StoreError> {
+        self.query(q, |mut rows| {
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(T::from_fast(r)?);
+            }
+            Ok(out)
+        })
     }
 
     /// Like [`FastConn::all`], but gives up, returning `None`, once the
@@ -172,24 +182,20 @@ impl FastConn {
     }
 
     pub fn opt<T: FromFast>(&mut self, q: &Sql) -> Result<Option<T>, StoreError> {
-        let mut st = self.0.prepare_cached(&q.text)?;
-        bind(&mut st, &q.args)?;
-        let mut rows = st.raw_query();
-        match rows.next()? {
-            Some(r) => Ok(Some(T::from_fast(r)?)),
-            None => Ok(None),
-        }
+        self.query(q, |mut rows| {
+            Ok(rows.next()?.map(T::from_fast).transpose()?)
+        })
     }
 
     /// The first column of the first row as an integer (counts).
     pub fn int(&mut self, q: &Sql) -> Result<Option<i64>, StoreError> {
-        let mut st = self.0.prepare_cached(&q.text)?;
-        bind(&mut st, &q.args)?;
-        let mut rows = st.raw_query();
-        match rows.next()? {
-            Some(r) => Ok(r.get::<_, Option<i64>>(0)?),
-            None => Ok(None),
-        }
+        self.query(q, |mut rows| {
+            Ok(rows
+                .next()?
+                .map(|r| r.get::<_, Option<i64>>(0))
+                .transpose()?
+                .flatten())
+        })
     }
 }
 

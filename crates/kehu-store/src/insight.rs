@@ -650,12 +650,11 @@ pub async fn history(
     limit: i64,
 ) -> Result<Vec<crate::customers::TimelineRow>> {
     c.all(sql!(
-        "SELECT tenant_id, id, customer_id, at, actor_id, kind, detail FROM timeline
+        &format!("SELECT tenant_id, id, customer_id, at, actor_id, kind, detail FROM timeline
          WHERE tenant_id = $1 AND customer_id = $2 AND kind IN ('tier_changed', 'stage_changed', 'tag_added', 'tag_removed')
-         ORDER BY at DESC, id DESC LIMIT $3",
+         ORDER BY at DESC, id DESC LIMIT {limit}"),
         tenant_id,
-        customer_id,
-        limit
+        customer_id
     ))
     .await
 }
@@ -870,9 +869,8 @@ pub async fn fail_stale_runs(
 
 pub async fn runs(c: &mut Conn<'_>, tenant_id: &str, limit: i64) -> Result<Vec<RunRow>> {
     c.all(sql!(
-        &format!("SELECT {RUN_COLS} FROM insight_runs WHERE tenant_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2"),
-        tenant_id,
-        limit
+        &format!("SELECT {RUN_COLS} FROM insight_runs WHERE tenant_id = $1 ORDER BY started_at DESC, id DESC LIMIT {limit}"),
+        tenant_id
     ))
     .await
 }
