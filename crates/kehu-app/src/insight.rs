@@ -942,7 +942,7 @@ fn model_from_json(s: &str) -> Option<Model> {
 
 /// The stored row for one customer's outcome.
 fn insight_row(
-    customer_id: &str,
+    customer: &st::RunCustomer,
     run_id: &str,
     now: i64,
     o: &CustomerOut,
@@ -974,7 +974,8 @@ fn insight_row(
     };
     let p = o.prediction.as_ref();
     InsightRow {
-        customer_id: customer_id.to_string(),
+        customer_id: customer.id.clone(),
+        created_at: customer.created_at,
         run_id: run_id.to_string(),
         computed_at: now,
         tier: o.tier.tier.letter().into(),
@@ -1459,9 +1460,10 @@ impl App {
                         tag,
                         rule_id: Some(rule_id),
                         since,
+                        created_at: c.created_at,
                     });
                 }
-                rows.push(insight_row(&c.id, run_id, now, o, None));
+                rows.push(insight_row(c, run_id, now, o, None));
             }
             tier_changes += changes.tier;
             stage_changes += changes.stage;
@@ -1510,6 +1512,9 @@ impl App {
             },
         )
         .await?;
+        tx.commit().await?;
+        let mut tx = self.store.begin().await?;
+        st::refresh_statistics(&mut tx).await?;
         tx.commit().await?;
         let write_ms = t_write.elapsed().as_millis();
         Ok(RunSummary {
@@ -1597,10 +1602,11 @@ impl App {
                     tag,
                     rule_id: Some(rule_id),
                     since,
+                    created_at: c.created_at,
                 }
             })
             .collect();
-        let row = insight_row(customer_id, &run_id, now, &o, prev_row.as_ref());
+        let row = insight_row(&c, &run_id, now, &o, prev_row.as_ref());
         let mut tx = self.store.begin().await?;
         st::replace_one(&mut tx, tenant_id, row).await?;
         st::replace_tags(&mut tx, tenant_id, Some(customer_id), tag_rows).await?;

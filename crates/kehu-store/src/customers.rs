@@ -520,6 +520,9 @@ fn push_search(q: &mut Sql, s: &SearchSpec, tenant_id: &str, pg: bool) {
 struct Plan {
     pg: bool,
     common: [bool; 3],
+    /// A common classification filter whose index, which lists the class's
+    /// members in created_at order, drives the page (sorted by created_at).
+    drive: Option<usize>,
 }
 
 /// The classification filters: table, column and the value asked for.
@@ -543,8 +546,27 @@ const CLASS_COUNT_CAP: i64 = 20_000;
 /// page is built from the classification index instead: about what that
 /// would cost, so a walk that loses costs at most twice the better plan.
 fn walk_budget(matches: i64) -> std::time::Duration {
+    let forced = WALK_BUDGET_US.load(std::sync::atomic::Ordering::Relaxed);
+    if forced != u64::MAX {
+        return std::time::Duration::from_micros(forced);
+    }
     // 2,500 matches at 4 µs: never less than 10 ms.
     std::time::Duration::from_micros((matches.clamp(2_500, CLASS_COUNT_CAP) * 4) as u64)
+}
+
+/// A walk budget set by [`force_class_walk_budget`], in µs (`MAX`: none).
+static WALK_BUDGET_US: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(u64::MAX);
+
+/// Sets the walk budget of every classification-filtered list page in this
+/// process (`None`: the priced one again). For tests: a zero budget makes
+/// every walk give up at once, so the fallback plan is what answers. Lists
+/// give the same rows either way; only their cost changes.
+#[doc(hidden)]
+pub fn force_class_walk_budget(budget: Option<std::time::Duration>) {
+    let us = budget.map_or(u64::MAX, |d| {
+        d.as_micros().min(u128::from(u64::MAX - 1)) as u64
+    });
+    WALK_BUDGET_US.store(us, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Filters, search and the keyset condition, shared by every branch of a list query.
@@ -585,8 +607,14 @@ fn push_filters(
     // Classification filters: a rare value drives the query from its own
     // index (`IN`); a common one is tested row by row (`EXISTS` on the
     // primary key) while the sort index is walked, which stops after the page.
-    for ((table, col, val), common) in class_filters(f).into_iter().zip(plan.common) {
+    for (i, ((table, col, val), common)) in
+        class_filters(f).into_iter().zip(plan.common).enumerate()
+    {
         let Some(val) = val else { continue };
+        if plan.drive == Some(i) {
+            // Already the driving table's condition.
+            continue;
+        }
         if common {
             q.push(&format!(
                 " AND EXISTS (SELECT 1 FROM {table} x WHERE x.tenant_id = c.tenant_id AND x.customer_id = c.id AND x.{col} = "
@@ -608,16 +636,19 @@ fn push_filters(
     }
     if let Some(cur) = after {
         // Compare in the same byte order the page was sorted in.
-        let col = if sort.is_text() && pg {
-            format!("{} COLLATE \"C\"", sort.column())
+        let (col, id) = if plan.drive.is_some() {
+            // The driving index's own columns, so the walk seeks to the cursor.
+            ("x.created_at".to_string(), "x.customer_id")
+        } else if sort.is_text() && pg {
+            (format!("{} COLLATE \"C\"", sort.column()), "c.id")
         } else {
-            sort.column().to_string()
+            (sort.column().to_string(), "c.id")
         };
         let cmp = if desc { "<" } else { ">" };
         // A row-value comparison lets both planners seek the (…, key, id)
         // index to the cursor; the equivalent OR form made SQLite walk every
         // earlier row, so deep pages cost more than the first.
-        q.push(&format!(" AND ({col}, c.id) {cmp} ("));
+        q.push(&format!(" AND ({col}, {id}) {cmp} ("));
         match &cur.value {
             CursorValue::Int(i) => q.bind(*i),
             CursorValue::Text(t) => q.bind(t),
@@ -687,7 +718,11 @@ pub async fn list_customers(
     };
     let mut fewest = CLASS_COUNT_CAP;
     if !pg {
-        for ((table, col, val), common) in class_filters(f).into_iter().zip(&mut plan.common) {
+        for (i, ((table, col, val), common)) in class_filters(f)
+            .into_iter()
+            .zip(&mut plan.common)
+            .enumerate()
+        {
             let Some(val) = val else { continue };
             let n = c
                 .int(sql!(
@@ -698,7 +733,17 @@ pub async fn list_customers(
                 .await?
                 .unwrap_or(0);
             *common = n >= COMMON_CLASS;
+            // Newest (or oldest) first, the common class with the fewest
+            // members drives the page from its index: no walk through other
+            // customers however its members are spread over time.
+            if *common && sort == SortKey::CreatedAt && !few_matches && n <= fewest {
+                plan.drive = Some(i);
+            }
             fewest = fewest.min(n);
+        }
+        // A rare filter is cheaper to start from (its `IN` set is small).
+        if fewest < COMMON_CLASS {
+            plan.drive = None;
         }
     }
     // `outer`: the ORDER BY of a compound select must name result columns.
@@ -756,25 +801,60 @@ pub async fn list_customers(
         order(&mut q, &format!("page.{plain}"), "page.id", true);
         q
     };
+    // The start of a page's select: from the customers, or from the
+    // driving classification index joined to them (CROSS JOIN: SQLite keeps
+    // that order, so the index's created_at order is the page's).
+    let from = |q: &mut Sql, plan: Plan| {
+        match plan.drive {
+            Some(i) => {
+                let (table, col, Some(val)) = class_filters(f)[i] else {
+                    unreachable!("only a filter with a value drives");
+                };
+                q.push(&format!(
+                    "SELECT {CUSTOMER_COLS} FROM {table} x CROSS JOIN customers c WHERE x.tenant_id = "
+                ))
+                .bind(&v.tenant_id)
+                .push(&format!(" AND x.{col} = "))
+                .bind(val)
+                .push(" AND c.tenant_id = x.tenant_id AND c.id = x.customer_id");
+            }
+            None => {
+                q.push(&format!(
+                    "SELECT {CUSTOMER_COLS} FROM customers c{indexed_by} WHERE {plus}c.tenant_id = "
+                ))
+                .bind(&v.tenant_id);
+            }
+        }
+        q.push(" AND c.deleted_at IS NULL");
+    };
+    // The driving index's columns are the sort key (equal to the
+    // customer's: created_at is copied and never changes).
+    let inner_key = |plan: Plan| match plan.drive {
+        Some(_) => ("x.created_at", "x.customer_id"),
+        None => (col, "c.id"),
+    };
     let build = |plan: Plan| {
+        let (key, id) = inner_key(plan);
         if v.scope == DataScope::All {
-            let mut q = Sql::new(&format!(
-                "SELECT {CUSTOMER_COLS} FROM customers c{indexed_by} WHERE {plus}c.tenant_id = "
-            ));
-            q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL");
+            let mut q = Sql::new("");
+            from(&mut q, plan);
             push_filters(&mut q, v, f, plan, sort, desc, after);
-            order(&mut q, col, "c.id", false);
+            order(&mut q, key, id, false);
             return with_badges(q);
         }
         // PostgreSQL orders a UNION only by plain output columns; the badge
         // wrapper around the union gives the final (collated) ORDER BY.
-        let mut q = Sql::new(&format!(
-            "SELECT * FROM (SELECT {CUSTOMER_COLS} FROM customers c WHERE {plus}c.tenant_id = "
-        ));
-        q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL AND ");
+        let mut q = Sql::new("SELECT * FROM (");
+        from(&mut q, plan);
+        q.push(" AND ");
         push_owner_clause(&mut q, v);
         push_filters(&mut q, v, f, plan, sort, desc, after);
-        order(&mut q, col, "c.id", false);
+        order(&mut q, key, id, false);
+        // Team shares are few: that branch filters them as usual.
+        let plan = Plan {
+            drive: None,
+            ..plan
+        };
         q.push(&format!(
             ") owned UNION SELECT * FROM (SELECT {CUSTOMER_COLS} FROM customer_team t CROSS JOIN customers c WHERE c.tenant_id = t.tenant_id AND c.id = t.customer_id AND t.tenant_id = "
         ));
@@ -798,6 +878,7 @@ pub async fn list_customers(
             return Ok(rows);
         }
         plan.common = [false; 3];
+        plan.drive = None;
     }
     c.all(build(plan)).await
 }

@@ -339,25 +339,25 @@ pub fn fake_mac(data: &[u8]) -> [u8; 32] {
 
 /// Every customer the viewer can list (all pages, created_at order).
 pub async fn list_all(ctx: &Ctx, v: &Viewer, f: &cs::CustomerFilter) -> Vec<CustomerRow> {
+    list_all_sorted(ctx, v, f, cs::SortKey::CreatedAt).await
+}
+
+/// Every customer the viewer may see that matches, page by page in `sort` order.
+pub async fn list_all_sorted(
+    ctx: &Ctx,
+    v: &Viewer,
+    f: &cs::CustomerFilter,
+    sort: cs::SortKey,
+) -> Vec<CustomerRow> {
     let mut out = Vec::new();
     let mut after: Option<cs::Cursor> = None;
     loop {
         let mut fr = ctx.store.fast_reader().await.unwrap();
-        let page = cs::list_customers(
-            &mut fr.read(),
-            v,
-            f,
-            cs::SortKey::CreatedAt,
-            false,
-            after.as_ref(),
-            200,
-        )
-        .await
-        .unwrap();
+        let page = cs::list_customers(&mut fr.read(), v, f, sort, false, after.as_ref(), 200)
+            .await
+            .unwrap();
         let done = page.len() < 200;
-        after = page
-            .last()
-            .map(|c| cs::Cursor::after(&c.customer, cs::SortKey::CreatedAt));
+        after = page.last().map(|c| cs::Cursor::after(&c.customer, sort));
         out.extend(page.into_iter().map(|l| l.customer));
         if done {
             return out;
