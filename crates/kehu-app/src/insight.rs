@@ -42,9 +42,43 @@ use crate::{Actor, App, AppError, AuditEvent, Result, new_id, today};
 /// Job kinds.
 pub const JOB_TENANT: &str = "insight.tenant";
 pub const JOB_CUSTOMER: &str = "insight.customer";
-/// How long a claimed job is a worker's: a run of a million customers
-/// takes minutes, so a generous lease.
-const JOB_LEASE_MS: i64 = 30 * 60 * 1000;
+/// How long a claimed job stays a worker's without a sign of life. Short,
+/// so the job of a process that died is taken over within minutes; the
+/// worker renews it every [`HEARTBEAT`] while it works, so a run of any
+/// length keeps it. A run records that it is alive as often, and a run
+/// silent for longer than this is taken for dead.
+const JOB_LEASE_MS: i64 = 2 * 60 * 1000;
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Repeats a beat every [`HEARTBEAT`] on its own task (so it goes on while
+/// the work it vouches for waits, e.g. for the write connection) until
+/// dropped. A beat that fails is logged; the next one tries again.
+struct Heartbeat(tokio::task::JoinHandle<()>);
+
+impl Heartbeat {
+    fn start<F, Fut>(what: &'static str, beat: F) -> Heartbeat
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = kehu_store::Result<()>> + Send,
+    {
+        Heartbeat(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(HEARTBEAT);
+            tick.tick().await; // the first tick is immediate
+            loop {
+                tick.tick().await;
+                if let Err(e) = beat().await {
+                    tracing::warn!(error = %e, "{what} heartbeat failed");
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 /// The error code of a run whose process stopped mid-run (the web app
 /// translates it; other failures carry the error's own text).
 const RUN_INTERRUPTED: &str = "interrupted";
@@ -1318,6 +1352,19 @@ impl App {
         st::fail_stale_runs(&mut tx, tenant_id, now - JOB_LEASE_MS, now, RUN_INTERRUPTED).await?;
         st::start_run(&mut tx, &run).await?;
         tx.commit().await?;
+        let _alive = {
+            let (store, clock) = (self.store.clone(), self.clock.clone());
+            let (tenant, id) = (tenant_id.to_string(), run_id.clone());
+            Heartbeat::start("classification run", move || {
+                let (store, clock) = (store.clone(), clock.clone());
+                let (tenant, id) = (tenant.clone(), id.clone());
+                async move {
+                    let mut tx = store.begin().await?;
+                    st::touch_run(&mut tx, &tenant, &id, clock.now_ms()).await?;
+                    tx.commit().await
+                }
+            })
+        };
         let result = self
             .classify_all(
                 tenant_id, &run_id, now, today_day, &as_of, &year_ago, &cfg, started,
@@ -2245,6 +2292,23 @@ impl App {
         tx.commit().await?;
         let Some(job) = job else {
             return Ok(false);
+        };
+        let _lease = {
+            let (store, clock) = (self.store.clone(), self.clock.clone());
+            let (j, w) = (job.clone(), worker.to_string());
+            Heartbeat::start("job lease", move || {
+                let (store, clock) = (store.clone(), clock.clone());
+                let (j, w) = (j.clone(), w.clone());
+                async move {
+                    let mut tx = store.begin().await?;
+                    let kept = jobs::renew(&mut tx, &j, &w, clock.now_ms() + JOB_LEASE_MS).await?;
+                    tx.commit().await?;
+                    if !kept {
+                        tracing::warn!(job = %j.id, "job lease lost: the job was requeued or taken over");
+                    }
+                    Ok(())
+                }
+            })
         };
         let payload: Value = serde_json::from_str(&job.payload).unwrap_or(Value::Null);
         let outcome = match job.kind.as_str() {

@@ -859,6 +859,18 @@ pub async fn start_run(tx: &mut Tx, r: &RunRow) -> Result<()> {
     Ok(())
 }
 
+/// Records that a running run's process is alive (see [`fail_stale_runs`]).
+pub async fn touch_run(tx: &mut Tx, tenant_id: &str, run_id: &str, now: i64) -> Result<()> {
+    tx.exec(sql!(
+        "UPDATE insight_runs SET alive_at = $1 WHERE tenant_id = $2 AND id = $3 AND status = 'running'",
+        now,
+        tenant_id,
+        run_id
+    ))
+    .await?;
+    Ok(())
+}
+
 pub async fn finish_run(tx: &mut Tx, r: &RunRow) -> Result<()> {
     tx.exec(sql!(
         "UPDATE insight_runs SET status = $1, finished_at = $2, customers = $3, tier_changes = $4,
@@ -879,9 +891,10 @@ pub async fn finish_run(tx: &mut Tx, r: &RunRow) -> Result<()> {
     Ok(())
 }
 
-/// Marks the tenant's runs still "running" that started before `before` as
-/// failed with `error`: their process died (a live run that old has lost
-/// its job lease, and the job was run again). Returns how many.
+/// Marks the tenant's runs still "running" that were last known alive
+/// (or, never touched, started) before `before` as failed with `error`:
+/// their process died, since a live run touches its row every 30 s
+/// ([`touch_run`]). Returns how many.
 pub async fn fail_stale_runs(
     tx: &mut Tx,
     tenant_id: &str,
@@ -891,7 +904,7 @@ pub async fn fail_stale_runs(
 ) -> Result<u64> {
     tx.exec(sql!(
         "UPDATE insight_runs SET status = 'failed', finished_at = $1, error = $2
-         WHERE tenant_id = $3 AND status = 'running' AND started_at < $4",
+         WHERE tenant_id = $3 AND status = 'running' AND COALESCE(alive_at, started_at) < $4",
         now,
         error,
         tenant_id,

@@ -123,6 +123,23 @@ pub async fn complete(tx: &mut Tx, j: &JobRow, worker: &str, now: i64) -> Result
     Ok(n > 0)
 }
 
+/// Extends a running job's lease to `until` while its worker is still at
+/// it; `false` when the lease was lost (requeued, or taken over after it
+/// expired), so the worker knows another may be running the job.
+pub async fn renew(tx: &mut Tx, j: &JobRow, worker: &str, until: i64) -> Result<bool> {
+    let n = tx
+        .exec(sql!(
+            "UPDATE jobs SET locked_until = $1
+             WHERE tenant_id = $2 AND id = $3 AND locked_by = $4 AND state = 'running'",
+            until,
+            &j.tenant_id,
+            &j.id,
+            worker
+        ))
+        .await?;
+    Ok(n > 0)
+}
+
 /// Records a failure: queued again after `retry_at`, or failed for good
 /// when `retry_at` is `None`.
 pub async fn fail(

@@ -425,6 +425,25 @@ async fn the_queue_leases_and_requeues(b: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(taken.attempts, 2);
+    // A worker that is alive renews its lease (a heartbeat), so the job is
+    // not taken over when the first lease would have run out; a worker that
+    // lost the job cannot renew it.
+    assert!(
+        jobs::renew(&mut tx, &taken, "w3", now + 10_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !jobs::renew(&mut tx, &again, "w2", now + 10_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        jobs::claim(&mut tx, "w4", now + 5000, now + 6000, Some(t))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(
         !jobs::complete(&mut tx, &again, "w2", now + 1002)
             .await
@@ -444,6 +463,51 @@ async fn the_queue_leases_and_requeues(b: Backend) {
     tx.commit().await.unwrap();
 }
 both!(the_queue_leases_and_requeues);
+
+/// A run whose process died is closed as interrupted when the next run
+/// starts; one still recording that it is alive is left running, however
+/// long ago it started.
+async fn a_dead_run_is_closed_a_live_one_kept(b: Backend) {
+    use kehu_store::insight::{self as st, RunRow};
+    let s = Server::start(b).await;
+    let t = s.tenant_id.clone();
+    let now = s.app.clock.now_ms();
+    let long_ago = now - 60 * 60 * 1000;
+    let mut tx = s.app.store.begin().await.unwrap();
+    for id in ["alive", "dead", "quiet"] {
+        st::start_run(
+            &mut tx,
+            &RunRow::running(&t, id, "schedule", long_ago, "2026-01-01"),
+        )
+        .await
+        .unwrap();
+    }
+    // "alive" beat 10 s ago; "quiet" last beat 5 minutes ago.
+    st::touch_run(&mut tx, &t, "alive", now - 10_000)
+        .await
+        .unwrap();
+    st::touch_run(&mut tx, &t, "quiet", now - 5 * 60 * 1000)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    s.app.run_classification(&t, "manual").await.unwrap();
+    let mut r = s.app.store.reader().await.unwrap();
+    let runs = st::runs(&mut r.conn(), &t, 10).await.unwrap();
+    let status = |id: &str| {
+        let run = runs.iter().find(|x| x.id == id).unwrap();
+        (run.status.clone(), run.error.clone())
+    };
+    assert_eq!(status("alive"), ("running".to_string(), None));
+    for id in ["dead", "quiet"] {
+        assert_eq!(
+            status(id),
+            ("failed".to_string(), Some("interrupted".to_string())),
+            "{id}"
+        );
+    }
+    assert_eq!(runs.iter().filter(|x| x.status == "done").count(), 1);
+}
+both!(a_dead_run_is_closed_a_live_one_kept);
 
 /// Two app processes on one database (each with its own store, pools and
 /// worker, as two `kehu serve` would run) drain one queue: every job runs
