@@ -274,6 +274,28 @@ impl Conn<'_> {
         Ok(())
     }
 
+    /// PostgreSQL's estimate of how many rows `q` returns (the top plan
+    /// node's `rows=`), from planning alone; `None` on SQLite.
+    pub async fn pg_estimated_rows(&mut self, q: Sql) -> Result<Option<i64>, StoreError> {
+        let Conn::Pg(c) = self else {
+            return Ok(None);
+        };
+        let line: Option<String> = sqlx::query_scalar_with(
+            AssertSqlSafe(format!("EXPLAIN {}", q.text)),
+            pg_args(q.args)?,
+        )
+        .fetch_optional(&mut **c)
+        .await?;
+        Ok(line.as_deref().and_then(|l| {
+            let digits = l.split(" rows=").nth(1)?;
+            digits
+                .split(|ch: char| !ch.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        }))
+    }
+
     /// The first column of the first row as an integer (counts, sequences).
     pub async fn int(&mut self, q: Sql) -> Result<Option<i64>, StoreError> {
         Ok(match self {
@@ -343,6 +365,14 @@ impl Read<'_> {
         match self {
             Read::Fast(c) => c.int(&q),
             Read::Conn(c) => c.int(q).await,
+        }
+    }
+
+    /// See [`Conn::pg_estimated_rows`]; `None` on SQLite.
+    pub async fn pg_estimated_rows(&mut self, q: Sql) -> Result<Option<i64>, StoreError> {
+        match self {
+            Read::Fast(_) => Ok(None),
+            Read::Conn(c) => c.pg_estimated_rows(q).await,
         }
     }
 }

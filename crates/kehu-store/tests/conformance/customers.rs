@@ -1891,3 +1891,24 @@ async fn classification_filters_common_and_rare(b: Backend) {
     ctx.close().await;
 }
 both!(classification_filters_common_and_rare);
+
+/// The planner estimate that lets PostgreSQL skip counting a common search
+/// term is read from `EXPLAIN`, bound parameters included; SQLite has none.
+async fn planner_row_estimate(b: Backend) {
+    let ctx = Ctx::new(b).await;
+    let mut r = ctx.store.reader().await.unwrap();
+    let got = r
+        .conn()
+        .pg_estimated_rows(kehu_store::Sql::with(
+            "SELECT * FROM generate_series(1, $1::int)",
+            vec![kehu_store::Arg::I64(Some(1234))],
+        ))
+        .await;
+    match b {
+        Backend::Postgres => assert_eq!(got.unwrap(), Some(1234)),
+        Backend::Sqlite => assert_eq!(got.unwrap(), None),
+    }
+    drop(r);
+    ctx.close().await;
+}
+both!(planner_row_estimate);
