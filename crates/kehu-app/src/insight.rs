@@ -52,31 +52,64 @@ const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Repeats a beat every [`HEARTBEAT`] on its own task (so it goes on while
 /// the work it vouches for waits, e.g. for the write connection) until
-/// dropped. A beat that fails is logged; the next one tries again.
-struct Heartbeat(tokio::task::JoinHandle<()>);
+/// dropped. A beat that fails is logged and the next one tries again; a
+/// beat that answers `false` (the lease is gone) ends it, and
+/// [`Heartbeat::lost`] then completes.
+struct Heartbeat {
+    task: tokio::task::JoinHandle<()>,
+    lost: Option<tokio::sync::oneshot::Receiver<()>>,
+}
 
 impl Heartbeat {
     fn start<F, Fut>(what: &'static str, beat: F) -> Heartbeat
     where
         F: Fn() -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = kehu_store::Result<()>> + Send,
+        Fut: std::future::Future<Output = kehu_store::Result<bool>> + Send,
     {
-        Heartbeat(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(HEARTBEAT);
+        Heartbeat::every(what, HEARTBEAT, beat)
+    }
+
+    fn every<F, Fut>(what: &'static str, period: std::time::Duration, beat: F) -> Heartbeat
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = kehu_store::Result<bool>> + Send,
+    {
+        let (lost_tx, lost) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
             tick.tick().await; // the first tick is immediate
             loop {
                 tick.tick().await;
-                if let Err(e) = beat().await {
-                    tracing::warn!(error = %e, "{what} heartbeat failed");
+                match beat().await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        let _ = lost_tx.send(());
+                        return;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "{what} heartbeat failed"),
                 }
             }
-        }))
+        });
+        Heartbeat {
+            task,
+            lost: Some(lost),
+        }
+    }
+
+    /// Completes when a beat found the lease gone; never otherwise.
+    async fn lost(&mut self) {
+        if let Some(rx) = self.lost.take()
+            && rx.await.is_ok()
+        {
+            return;
+        }
+        std::future::pending().await
     }
 }
 
 impl Drop for Heartbeat {
     fn drop(&mut self) {
-        self.0.abort();
+        self.task.abort();
     }
 }
 /// The error code of a run whose process stopped mid-run (the web app
@@ -1361,7 +1394,8 @@ impl App {
                 async move {
                     let mut tx = store.begin().await?;
                     st::touch_run(&mut tx, &tenant, &id, clock.now_ms()).await?;
-                    tx.commit().await
+                    tx.commit().await?;
+                    Ok(true)
                 }
             })
         };
@@ -1560,9 +1594,20 @@ impl App {
         )
         .await?;
         tx.commit().await?;
-        let mut tx = self.store.begin().await?;
-        st::refresh_statistics(&mut tx).await?;
-        tx.commit().await?;
+        // The run is done and committed; fresher statistics are a bonus, so
+        // failing to gather them (a lock or statement timeout) is logged,
+        // never reported as a failed run.
+        if self.store.backend() == kehu_store::Backend::Postgres {
+            let refreshed: kehu_store::Result<()> = async {
+                let mut tx = self.store.begin().await?;
+                st::refresh_statistics(&mut tx).await?;
+                tx.commit().await
+            }
+            .await;
+            if let Err(e) = refreshed {
+                tracing::warn!(error = %e, "statistics after a classification run");
+            }
+        }
         let write_ms = t_write.elapsed().as_millis();
         Ok(RunSummary {
             write_ms,
@@ -2293,7 +2338,7 @@ impl App {
         let Some(job) = job else {
             return Ok(false);
         };
-        let _lease = {
+        let mut lease = {
             let (store, clock) = (self.store.clone(), self.clock.clone());
             let (j, w) = (job.clone(), worker.to_string());
             Heartbeat::start("job lease", move || {
@@ -2303,33 +2348,44 @@ impl App {
                     let mut tx = store.begin().await?;
                     let kept = jobs::renew(&mut tx, &j, &w, clock.now_ms() + JOB_LEASE_MS).await?;
                     tx.commit().await?;
-                    if !kept {
-                        tracing::warn!(job = %j.id, "job lease lost: the job was requeued or taken over");
-                    }
-                    Ok(())
+                    Ok(kept)
                 }
             })
         };
         let payload: Value = serde_json::from_str(&job.payload).unwrap_or(Value::Null);
-        let outcome = match job.kind.as_str() {
-            JOB_TENANT => {
-                let cause = payload
-                    .get("cause")
-                    .and_then(Value::as_str)
-                    .unwrap_or("schedule");
-                self.run_classification(&job.tenant_id, cause)
-                    .await
-                    .map(|_| ())
+        // The job stops when its lease is gone (this process stalled past
+        // it and another worker took the job over): two full runs of one
+        // tenant at once would only collide. Dropping the work rolls back
+        // its open transaction; its run row stays "running" until a later
+        // run finds it silent.
+        let work = async {
+            match job.kind.as_str() {
+                JOB_TENANT => {
+                    let cause = payload
+                        .get("cause")
+                        .and_then(Value::as_str)
+                        .unwrap_or("schedule");
+                    self.run_classification(&job.tenant_id, cause)
+                        .await
+                        .map(|_| ())
+                }
+                JOB_CUSTOMER => {
+                    let id = payload
+                        .get("customer_id")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    self.classify_customer(&job.tenant_id, id).await.map(|_| ())
+                }
+                other => Err(AppError::Internal(format!("unknown job kind {other}"))),
             }
-            JOB_CUSTOMER => {
-                let id = payload
-                    .get("customer_id")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                self.classify_customer(&job.tenant_id, id).await.map(|_| ())
-            }
-            other => Err(AppError::Internal(format!("unknown job kind {other}"))),
         };
+        let outcome = tokio::select! {
+            o = work => o,
+            () = lease.lost() => Err(AppError::Internal(
+                "the job's lease was lost: another worker took it over".into(),
+            )),
+        };
+        drop(lease);
         let done_at = self.now();
         let mut tx = self.store.begin().await?;
         match outcome {
@@ -2444,4 +2500,48 @@ pub async fn enqueue_customer_update(
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod heartbeat_tests {
+    use super::Heartbeat;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    fn counting(keep_for: usize) -> (Arc<AtomicUsize>, Heartbeat) {
+        let beats = Arc::new(AtomicUsize::new(0));
+        let b = beats.clone();
+        let hb = Heartbeat::every("test", Duration::from_millis(5), move || {
+            let n = b.fetch_add(1, Ordering::SeqCst) + 1;
+            async move { Ok(n < keep_for) }
+        });
+        (beats, hb)
+    }
+
+    #[tokio::test]
+    async fn a_lost_lease_ends_the_beats_and_is_reported() {
+        let (beats, mut hb) = counting(3);
+        tokio::time::timeout(Duration::from_secs(10), hb.lost())
+            .await
+            .expect("the third beat loses the lease");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        assert_eq!(beats.load(Ordering::SeqCst), 3, "no beats after the loss");
+    }
+
+    #[tokio::test]
+    async fn a_kept_lease_is_never_reported_and_dropping_stops_the_beats() {
+        let (beats, mut hb) = counting(usize::MAX);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(60), hb.lost())
+                .await
+                .is_err()
+        );
+        assert!(beats.load(Ordering::SeqCst) >= 2);
+        drop(hb);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let after_drop = beats.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert_eq!(beats.load(Ordering::SeqCst), after_drop);
+    }
 }

@@ -620,8 +620,10 @@ fn push_filters(
         }
     }
     // Classification filters: a rare value drives the query from its own
-    // index (`IN`); a common one is tested row by row (`EXISTS` on the
-    // primary key) while the sort index is walked, which stops after the page.
+    // index (`IN`); a common one either drives the page from its own index
+    // (`plan.drive`, created_at order: skipped here) or is tested row by row
+    // (`EXISTS` on the primary key) while the sort index is walked; both
+    // stop after the page.
     for (i, ((table, col, val), common)) in
         class_filters(f).into_iter().zip(plan.common).enumerate()
     {
@@ -715,7 +717,9 @@ pub async fn list_customers(
             // for `zs` at 1 M). Its own estimate is right for the terms in
             // its statistics (`张`: 100,712 estimated, 102,786 actual) and a
             // default 3,300 for all others, so a high one is trusted as
-            // "many" and a low one is counted.
+            // "many" and a low one is counted. Only with one tenant: the
+            // statistics are the table's, and a term common in one tenant
+            // may be rare in another, whose walk would then cover it all.
             let matching = || {
                 sql!(
                     "SELECT 1 FROM customer_search s WHERE s.terms @@ to_tsquery('simple', $1) AND s.tenant_id = $2",
@@ -723,8 +727,9 @@ pub async fn list_customers(
                     &v.tenant_id
                 )
             };
-            let estimate = c.pg_estimated_rows(matching()).await?.unwrap_or(0);
-            (estimate < PG_TRUSTED_MANY).then(|| {
+            let trusted_many = c.int(sql!("SELECT COUNT(*) FROM tenants")).await? == Some(1)
+                && c.pg_estimated_rows(matching()).await?.unwrap_or(0) >= PG_TRUSTED_MANY;
+            (!trusted_many).then(|| {
                 let m = matching();
                 Sql::with(
                     &format!("SELECT COUNT(*) FROM ({} LIMIT {PG_FEW_MATCHES}) m", m.text),
@@ -922,12 +927,13 @@ pub async fn list_customers(
         q.push(") shared");
         with_badges(q)
     };
-    // A common value is usually found within a few hundred rows of the walk,
-    // but it may cluster away from the sort order's start (tier A among
-    // long-standing customers, with the newest first: 200 ms of walking). So
-    // the walk gets a budget, and past it the page is built from the
-    // classification index after all. An index on the classification in
-    // created_at order would serve both; see BENCHMARKS.md.
+    // A walk (along the sort index, or the driving class index) usually
+    // fills the page within a few hundred rows, but other filters or the
+    // viewer's scope may reject most of what it passes (a class clustered
+    // away from the sort order's start: tier A among long-standing
+    // customers, newest first, in name or updated_at order). So the walk
+    // gets a budget, and past it the page is built from the classification
+    // index (`IN`) after all.
     if plan.common.contains(&true) {
         if let Some(rows) = c.all_within(build(plan), walk_budget(fewest)).await? {
             return Ok(rows);
