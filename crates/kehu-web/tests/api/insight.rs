@@ -326,6 +326,36 @@ async fn classification_end_to_end(b: Backend) {
         .await
         .unwrap();
     assert_eq!(insight(&li, &big).await["tier"]["value"], "B");
+    // Every classification and tag row written by full runs and by the
+    // per-order updates carries its customer's creation time (the class
+    // indexes list members in that order).
+    {
+        let mut r = s.app.store.reader().await.unwrap();
+        for table in ["customer_insight", "customer_tags"] {
+            let count = |cond: &str| {
+                kehu_store::Sql::with(
+                    &format!(
+                        "SELECT COUNT(*) FROM {table} x JOIN customers c ON c.tenant_id = x.tenant_id AND c.id = x.customer_id WHERE x.tenant_id = $1 AND {cond}"
+                    ),
+                    vec![kehu_store::Arg::Text(Some(s.tenant_id.clone()))],
+                )
+            };
+            let same = r
+                .conn()
+                .int(count("x.created_at = c.created_at"))
+                .await
+                .unwrap();
+            let differ = r
+                .conn()
+                .int(count("x.created_at <> c.created_at"))
+                .await
+                .unwrap();
+            assert_eq!(differ, Some(0), "{table}");
+            if table == "customer_insight" {
+                assert!(same.unwrap_or(0) > 0, "{table}");
+            }
+        }
+    }
 
     // The schedule enqueues one run per slot, however often it is asked: the
     // server asks every minute, at whatever millisecond. Start an hour after
