@@ -107,6 +107,18 @@ impl Heartbeat {
     }
 }
 
+impl App {
+    /// A [`Heartbeat`] whose beat gets the store and the clock's time.
+    fn heartbeat<F, Fut>(&self, what: &'static str, beat: F) -> Heartbeat
+    where
+        F: Fn(kehu_store::Store, i64) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = kehu_store::Result<bool>> + Send,
+    {
+        let (store, clock) = (self.store.clone(), self.clock.clone());
+        Heartbeat::start(what, move || beat(store.clone(), clock.now_ms()))
+    }
+}
+
 impl Drop for Heartbeat {
     fn drop(&mut self) {
         self.task.abort();
@@ -1385,20 +1397,16 @@ impl App {
         st::fail_stale_runs(&mut tx, tenant_id, now - JOB_LEASE_MS, now, RUN_INTERRUPTED).await?;
         st::start_run(&mut tx, &run).await?;
         tx.commit().await?;
-        let _alive = {
-            let (store, clock) = (self.store.clone(), self.clock.clone());
-            let (tenant, id) = (tenant_id.to_string(), run_id.clone());
-            Heartbeat::start("classification run", move || {
-                let (store, clock) = (store.clone(), clock.clone());
-                let (tenant, id) = (tenant.clone(), id.clone());
-                async move {
-                    let mut tx = store.begin().await?;
-                    st::touch_run(&mut tx, &tenant, &id, clock.now_ms()).await?;
-                    tx.commit().await?;
-                    Ok(true)
-                }
-            })
-        };
+        let (tenant, id) = (tenant_id.to_string(), run_id.clone());
+        let _alive = self.heartbeat("classification run", move |store, now| {
+            let (tenant, id) = (tenant.clone(), id.clone());
+            async move {
+                let mut tx = store.begin().await?;
+                st::touch_run(&mut tx, &tenant, &id, now).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+        });
         let result = self
             .classify_all(
                 tenant_id, &run_id, now, today_day, &as_of, &year_ago, &cfg, started,
@@ -1597,16 +1605,8 @@ impl App {
         // The run is done and committed; fresher statistics are a bonus, so
         // failing to gather them (a lock or statement timeout) is logged,
         // never reported as a failed run.
-        if self.store.backend() == kehu_store::Backend::Postgres {
-            let refreshed: kehu_store::Result<()> = async {
-                let mut tx = self.store.begin().await?;
-                st::refresh_statistics(&mut tx).await?;
-                tx.commit().await
-            }
-            .await;
-            if let Err(e) = refreshed {
-                tracing::warn!(error = %e, "statistics after a classification run");
-            }
+        if let Err(e) = st::refresh_statistics(&self.store).await {
+            tracing::warn!(error = %e, "statistics after a classification run");
         }
         let write_ms = t_write.elapsed().as_millis();
         Ok(RunSummary {
@@ -2338,20 +2338,16 @@ impl App {
         let Some(job) = job else {
             return Ok(false);
         };
-        let mut lease = {
-            let (store, clock) = (self.store.clone(), self.clock.clone());
-            let (j, w) = (job.clone(), worker.to_string());
-            Heartbeat::start("job lease", move || {
-                let (store, clock) = (store.clone(), clock.clone());
-                let (j, w) = (j.clone(), w.clone());
-                async move {
-                    let mut tx = store.begin().await?;
-                    let kept = jobs::renew(&mut tx, &j, &w, clock.now_ms() + JOB_LEASE_MS).await?;
-                    tx.commit().await?;
-                    Ok(kept)
-                }
-            })
-        };
+        let (j, w) = (job.clone(), worker.to_string());
+        let mut lease = self.heartbeat("job lease", move |store, now| {
+            let (j, w) = (j.clone(), w.clone());
+            async move {
+                let mut tx = store.begin().await?;
+                let kept = jobs::renew(&mut tx, &j, &w, now + JOB_LEASE_MS).await?;
+                tx.commit().await?;
+                Ok(kept)
+            }
+        });
         let payload: Value = serde_json::from_str(&job.payload).unwrap_or(Value::Null);
         // The job stops when its lease is gone (this process stalled past
         // it and another worker took the job over): two full runs of one

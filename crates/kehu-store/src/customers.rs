@@ -529,6 +529,19 @@ struct Plan {
     text_join: bool,
 }
 
+impl Plan {
+    /// The columns a branch's page is ordered and its cursor compared by:
+    /// the driving class index's own (equal to the customer's: created_at
+    /// is copied and never changes), so the walk seeks to the cursor, or
+    /// the sort key's and the customer id.
+    fn key(self, sort: SortKey) -> (&'static str, &'static str) {
+        match self.drive {
+            Some(_) => ("x.created_at", "x.customer_id"),
+            None => (sort.column(), "c.id"),
+        }
+    }
+}
+
 /// The classification filters: table, column and the value asked for.
 fn class_filters(f: &CustomerFilter) -> [(&'static str, &'static str, Option<&String>); 3] {
     [
@@ -655,25 +668,64 @@ fn push_filters(
     }
     if let Some(cur) = after {
         // Compare in the same byte order the page was sorted in.
-        let (col, id) = if plan.drive.is_some() {
-            // The driving index's own columns, so the walk seeks to the cursor.
-            ("x.created_at".to_string(), "x.customer_id")
-        } else if sort.is_text() && pg {
-            (format!("{} COLLATE \"C\"", sort.column()), "c.id")
+        let (col, id) = plan.key(sort);
+        let collate = if sort.is_text() && pg {
+            " COLLATE \"C\""
         } else {
-            (sort.column().to_string(), "c.id")
+            ""
         };
         let cmp = if desc { "<" } else { ">" };
         // A row-value comparison lets both planners seek the (…, key, id)
         // index to the cursor; the equivalent OR form made SQLite walk every
         // earlier row, so deep pages cost more than the first.
-        q.push(&format!(" AND ({col}, {id}) {cmp} ("));
+        q.push(&format!(" AND ({col}{collate}, {id}) {cmp} ("));
         match &cur.value {
             CursorValue::Int(i) => q.bind(*i),
             CursorValue::Text(t) => q.bind(t),
         };
         q.push(", ").bind(&cur.id).push(")");
     }
+}
+
+/// Whether a search's text terms match few customers (see
+/// [`SQLITE_FEW_MATCHES`]), counted up to that bound.
+async fn few_text_matches(c: &mut Read<'_>, v: &Viewer, terms: &[(String, bool)]) -> Result<bool> {
+    if !c.is_pg() {
+        let n = c
+            .int(sql!(
+                &format!(
+                    "SELECT COUNT(*) FROM (SELECT rowid FROM customer_search WHERE customer_search MATCH $1 LIMIT {SQLITE_FEW_MATCHES})"
+                ),
+                fts_sqlite(terms)
+            ))
+            .await?;
+        return Ok(n.unwrap_or(0) < SQLITE_FEW_MATCHES);
+    }
+    // PostgreSQL builds the whole GIN bitmap before LIMIT applies, so
+    // counting a common term costs what reading it does (113 ms for `zs` at
+    // 1 M). Its own estimate is right for the terms in its statistics (`张`:
+    // 100,712 estimated, 102,786 actual) and a default 3,300 for all others,
+    // so a high one is trusted as "many" and a low one is counted. Only with
+    // one tenant: the statistics are the table's, and a term common in one
+    // tenant may be rare in another, whose walk would then cover it all.
+    let matching = sql!(
+        "SELECT 1 FROM customer_search s WHERE s.terms @@ to_tsquery('simple', $1) AND s.tenant_id = $2",
+        fts_pg(terms),
+        &v.tenant_id
+    );
+    if c.int(sql!("SELECT COUNT(*) FROM tenants")).await? == Some(1)
+        && c.pg_estimated_rows(matching.clone()).await?.unwrap_or(0) >= PG_TRUSTED_MANY
+    {
+        return Ok(false);
+    }
+    let count = Sql::with(
+        &format!(
+            "SELECT COUNT(*) FROM ({} LIMIT {PG_FEW_MATCHES}) m",
+            matching.text
+        ),
+        matching.args,
+    );
+    Ok(c.int(count).await?.unwrap_or(0) < PG_FEW_MATCHES)
 }
 
 /// One page of customers the viewer may see, in keyset order.
@@ -707,52 +759,10 @@ pub async fn list_customers(
     // customers and took seconds). So count the matches, up to a bound,
     // first; when they are few, sort by an expression no index provides, so
     // the planner has to start from the matches.
-    let mut few_matches = false;
-    if let Some(s) = &f.search
-        && !s.terms.is_empty()
-    {
-        let probe = if pg {
-            // PostgreSQL builds the whole GIN bitmap before LIMIT applies,
-            // so counting a common term costs what reading it does (113 ms
-            // for `zs` at 1 M). Its own estimate is right for the terms in
-            // its statistics (`张`: 100,712 estimated, 102,786 actual) and a
-            // default 3,300 for all others, so a high one is trusted as
-            // "many" and a low one is counted. Only with one tenant: the
-            // statistics are the table's, and a term common in one tenant
-            // may be rare in another, whose walk would then cover it all.
-            let matching = || {
-                sql!(
-                    "SELECT 1 FROM customer_search s WHERE s.terms @@ to_tsquery('simple', $1) AND s.tenant_id = $2",
-                    fts_pg(&s.terms),
-                    &v.tenant_id
-                )
-            };
-            let trusted_many = c.int(sql!("SELECT COUNT(*) FROM tenants")).await? == Some(1)
-                && c.pg_estimated_rows(matching()).await?.unwrap_or(0) >= PG_TRUSTED_MANY;
-            (!trusted_many).then(|| {
-                let m = matching();
-                Sql::with(
-                    &format!("SELECT COUNT(*) FROM ({} LIMIT {PG_FEW_MATCHES}) m", m.text),
-                    m.args,
-                )
-            })
-        } else {
-            Some(sql!(
-                &format!(
-                    "SELECT COUNT(*) FROM (SELECT rowid FROM customer_search WHERE customer_search MATCH $1 LIMIT {SQLITE_FEW_MATCHES})"
-                ),
-                fts_sqlite(&s.terms)
-            ))
-        };
-        if let Some(probe) = probe {
-            let few = if pg {
-                PG_FEW_MATCHES
-            } else {
-                SQLITE_FEW_MATCHES
-            };
-            few_matches = c.int(probe).await?.unwrap_or(0) < few;
-        }
-    }
+    let few_matches = match &f.search {
+        Some(s) if !s.terms.is_empty() => few_text_matches(c, v, &s.terms).await?,
+        _ => false,
+    };
     // The same choice for tier, stage and tag filters: SQLite drove every
     // one from the classification index, fetching and sorting each match
     // (1-3 s for tier D, three quarters of 1 M customers); walking the sort
@@ -886,14 +896,8 @@ pub async fn list_customers(
         }
         q.push(" AND c.deleted_at IS NULL");
     };
-    // The driving index's columns are the sort key (equal to the
-    // customer's: created_at is copied and never changes).
-    let inner_key = |plan: Plan| match plan.drive {
-        Some(_) => ("x.created_at", "x.customer_id"),
-        None => (col, "c.id"),
-    };
     let build = |plan: Plan| {
-        let (key, id) = inner_key(plan);
+        let (key, id) = plan.key(sort);
         if v.scope == DataScope::All {
             let mut q = Sql::new("");
             from(&mut q, plan);

@@ -241,8 +241,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_budget_stops_a_long_statement_and_the_connection_goes_on() {
+    /// A pool over a fresh WAL database (the directory lives as long as it).
+    fn scratch_pool() -> (tempfile::TempDir, Arc<FastPool>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         rusqlite::Connection::open(&path)
@@ -250,6 +250,12 @@ mod tests {
             .execute_batch("PRAGMA journal_mode = wal; CREATE TABLE t (x INTEGER);")
             .unwrap();
         let pool = Arc::new(FastPool::new(&path));
+        (dir, pool)
+    }
+
+    #[test]
+    fn a_budget_stops_a_long_statement_and_the_connection_goes_on() {
+        let (_dir, pool) = scratch_pool();
         let mut lease = pool.lease().unwrap();
         let long = Sql::with(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) SELECT COUNT(*) FROM n",
@@ -290,13 +296,7 @@ mod tests {
     fn fast_connections_map_the_whole_file() {
         // SQLite caps mmap_size at its compile-time limit (2 GB unless
         // .cargo/config.toml raised it), so this fails on a build without it.
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        rusqlite::Connection::open(&path)
-            .unwrap()
-            .execute_batch("PRAGMA journal_mode = wal; CREATE TABLE t (x INTEGER);")
-            .unwrap();
-        let pool = Arc::new(FastPool::new(&path));
+        let (_dir, pool) = scratch_pool();
         let mut lease = pool.lease().unwrap();
         let q = Sql::new("PRAGMA mmap_size");
         assert_eq!(lease.conn().int(&q).unwrap(), Some(MMAP_SIZE as i64));
