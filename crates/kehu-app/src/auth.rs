@@ -157,6 +157,13 @@ impl App {
         let (tenant, user) = match (tenant, user, ok) {
             (Some(t), Some(u), true) if u.disabled == 0 => (t, u),
             (tenant, user, ok) => {
+                // Before the transaction: a cold key cache reads the
+                // database, and a request transaction awaits nothing but its
+                // statements (later requests' writes wait for it).
+                let keys = match &tenant {
+                    Some(t) => Some(self.tenant_keys(&t.tenant_id).await?),
+                    None => None,
+                };
                 let mut tx = self.store.begin().await?;
                 self.record_failure(
                     &mut tx,
@@ -166,7 +173,7 @@ impl App {
                     self.config.ip_lock_ms,
                 )
                 .await?;
-                if let Some(t) = &tenant {
+                if let (Some(t), Some(keys)) = (&tenant, &keys) {
                     self.record_failure(
                         &mut tx,
                         &t.tenant_id,
@@ -175,7 +182,6 @@ impl App {
                         self.config.account_lock_ms,
                     )
                     .await?;
-                    let keys = self.tenant_keys(&t.tenant_id).await?;
                     let reason = match (&user, ok) {
                         (None, _) => "unknown_login",
                         (Some(_), false) => "bad_password",
@@ -186,7 +192,7 @@ impl App {
                         .map(|u| Actor::system(&t.tenant_id).with_user(u, ip));
                     self.audit(
                         &mut tx,
-                        &keys,
+                        keys,
                         &t.tenant_id,
                         who.as_ref(),
                         AuditEvent {
@@ -287,9 +293,12 @@ impl App {
             tx.commit().await?;
             return Err(AppError::Unauthorized("auth.session_expired"));
         }
-        // Refreshing at most once a minute keeps reads from turning into writes.
-        if now - entry.last_seen_at > 60_000 {
-            let mut tx = self.store.begin().await?;
+        // Refreshing at most once a minute keeps reads from turning into
+        // writes; while another write holds the lock it waits for a later
+        // request (idle expiry is far longer than any write).
+        if now - entry.last_seen_at > 60_000
+            && let Some(mut tx) = self.touch_tx(now - entry.last_seen_at).await?
+        {
             org::touch_session(&mut tx, &hash, now).await?;
             tx.commit().await?;
             self.auth_cache.touch(&hash, now);
@@ -297,6 +306,18 @@ impl App {
         let mut actor = entry.actor;
         actor.ip = ip.to_string();
         Ok((actor, entry.csrf.unwrap_or_default()))
+    }
+
+    /// The transaction for a last-seen refresh: skipped while the write
+    /// lock is taken (a read must not wait behind a classification run's
+    /// writes), unless the refresh is half an idle period late, when it
+    /// waits rather than let a session in use expire.
+    async fn touch_tx(&self, since_seen: i64) -> Result<Option<kehu_store::Tx>> {
+        if since_seen > self.config.session_idle_ms / 2 {
+            Ok(Some(self.store.begin().await?))
+        } else {
+            Ok(self.store.try_begin().await?)
+        }
     }
 
     pub async fn bearer_actor(&self, token: &str, ip: &str) -> Result<Actor> {
@@ -325,8 +346,9 @@ impl App {
                 e
             }
         };
-        if now - entry.last_seen_at > 60_000 {
-            let mut tx = self.store.begin().await?;
+        if now - entry.last_seen_at > 60_000
+            && let Some(mut tx) = self.touch_tx(now - entry.last_seen_at).await?
+        {
             org::touch_token(&mut tx, &hash, now).await?;
             tx.commit().await?;
             self.auth_cache.touch(&hash, now);

@@ -558,9 +558,10 @@ pub const MAX_PAGE: i64 = 200;
 
 impl App {
     async fn defs(&self, tenant_id: &str) -> Result<Vec<CustomFieldDef>> {
-        let mut r = self.store.reader().await?;
+        // Read on every create and update: the synchronous path.
+        let mut r = self.store.fast_reader().await?;
         Ok(field_defs(
-            &cs::custom_fields(&mut r.conn(), tenant_id).await?,
+            &cs::custom_fields(&mut r.read(), tenant_id).await?,
         ))
     }
 

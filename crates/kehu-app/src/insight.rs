@@ -1523,7 +1523,7 @@ impl App {
             rule_rows.iter().map(|r| (r.id.clone(), 0)).collect();
         let empty = BTreeSet::new();
         let (mut tier_changes, mut stage_changes, mut tag_changes) = (0, 0, 0);
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_bulk().await?;
         st::clear_all(&mut tx, tenant_id).await?;
         st::replace_tags(&mut tx, tenant_id, None, Vec::new()).await?;
         // Rows are built and written a chunk at a time, so memory does not grow with the tenant.
@@ -1711,14 +1711,9 @@ impl App {
     pub async fn customer_insight(&self, actor: &Actor, customer_id: &str) -> Result<InsightView> {
         actor.require(Permission::CustomerRead)?;
         let mut r = self.store.reader().await?;
-        kehu_store::customers::customer(
-            &mut r.conn().into(),
-            &actor.viewer(),
-            customer_id,
-            Access::Read,
-        )
-        .await?
-        .ok_or(AppError::NotFound)?;
+        kehu_store::customers::customer(&mut r.conn(), &actor.viewer(), customer_id, Access::Read)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let row = st::insight(&mut r.conn(), &actor.tenant_id, customer_id).await?;
         let tags = st::tags(&mut r.conn(), &actor.tenant_id, Some(customer_id)).await?;
         let history = st::history(&mut r.conn(), &actor.tenant_id, customer_id, 100).await?;
@@ -2294,7 +2289,9 @@ impl App {
         let mut r = self.store.reader().await?;
         let tenants = kehu_store::org::list_tenants(&mut r.conn()).await?;
         drop(r);
-        let mut tx = self.store.begin().await?;
+        // Walks every finished job (no index on finished_at): off the
+        // runtime threads.
+        let mut tx = self.store.begin_bulk().await?;
         jobs::purge_finished(&mut tx, now - 30 * 24 * 3600 * 1000).await?;
         tx.commit().await?;
         let mut queued = 0;

@@ -446,9 +446,9 @@ impl App {
             .ok_or(AppError::NotFound)?;
         drop(r);
         u.locale = locale.to_string();
+        let keys = self.tenant_keys(&actor.tenant_id).await?;
         let mut tx = self.store.begin().await?;
         u.version = org::update_user(&mut tx, &u, self.now()).await?;
-        let keys = self.tenant_keys(&actor.tenant_id).await?;
         self.audit(
             &mut tx,
             &keys,

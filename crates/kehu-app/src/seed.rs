@@ -340,7 +340,7 @@ impl App {
         let reset = CodeReset::parse(&t.code_reset).unwrap_or(CodeReset::Never);
         let pattern = CodePattern::parse(&t.code_pattern, reset)
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_bulk().await?;
         let first = cs::reserve_code_seq(
             &mut tx,
             tenant_id,
@@ -387,18 +387,18 @@ impl App {
             report.customers += items.len() as u64;
             report.contacts += items.iter().map(|b| b.contacts.len() as u64).sum::<u64>();
             report.orders += items.iter().map(|b| b.orders.len() as u64).sum::<u64>();
-            let mut tx = self.store.begin().await?;
+            let mut tx = self.store.begin_bulk().await?;
             cs::bulk_insert_customers(&mut tx, items).await?;
             tx.commit().await?;
         }
         producer
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_bulk().await?;
         cs::after_bulk_load(&mut tx).await?;
         tx.commit().await?;
         let keys = self.tenant_keys(tenant_id).await?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_bulk().await?;
         self.audit(
             &mut tx,
             &keys,
@@ -471,7 +471,7 @@ impl App {
     /// Removes expired sessions (idle or past their absolute lifetime).
     pub async fn purge_sessions(&self) -> Result<u64> {
         let now = self.now();
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_bulk().await?;
         let n = org::purge_sessions(
             &mut tx,
             now - self.config.session_idle_ms,

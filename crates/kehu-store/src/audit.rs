@@ -3,25 +3,27 @@
 //! the previous row's MAC, so editing or deleting a row breaks the chain.
 //! The MAC itself is computed by the caller (only kehu-crypto holds keys).
 
-use sqlx::FromRow;
+use crate::fast::row;
 
 use crate::db::{Conn, Sql, Tx};
 use crate::{Result, StoreError, sql};
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct AuditRow {
-    pub tenant_id: String,
-    pub seq: i64,
-    pub at: i64,
-    pub actor_id: Option<String>,
-    pub actor_login: Option<String>,
-    pub ip: Option<String>,
-    pub action: String,
-    pub object_type: String,
-    pub object_id: Option<String>,
-    /// JSON; never contains sensitive values.
-    pub detail: String,
-    pub mac: Vec<u8>,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct AuditRow {
+        pub tenant_id: String,
+        pub seq: i64,
+        pub at: i64,
+        pub actor_id: Option<String>,
+        pub actor_login: Option<String>,
+        pub ip: Option<String>,
+        pub action: String,
+        pub object_type: String,
+        pub object_id: Option<String>,
+        /// JSON; never contains sensitive values.
+        pub detail: String,
+        pub mac: Vec<u8>,
+    }
 }
 
 impl AuditRow {
@@ -49,10 +51,11 @@ impl AuditRow {
     }
 }
 
-#[derive(FromRow)]
-struct Head {
-    seq: i64,
-    mac: Vec<u8>,
+row! {
+    struct Head {
+        seq: i64,
+        mac: Vec<u8>,
+    }
 }
 
 /// Appends `row` (its `seq` and `mac` are filled in here) to its tenant's chain.

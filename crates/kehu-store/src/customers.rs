@@ -5,10 +5,11 @@
 //! a row outside the scope is never loaded, so it cannot leak through a list,
 //! a search, a count or a 404-versus-403 difference.
 
+use crate::fast::row;
 use kehu_domain::access::DataScope;
 use sqlx::FromRow;
 
-use crate::db::{Conn, Read, Sql, Tx};
+use crate::db::{Conn, Sql, Tx};
 use crate::fast::FromFast;
 use crate::{Result, StoreError, sql};
 
@@ -329,7 +330,7 @@ pub async fn delete_customer(
 
 /// One customer, if it exists and the viewer may read (or write) it.
 pub async fn customer(
-    c: &mut Read<'_>,
+    c: &mut Conn<'_>,
     v: &Viewer,
     id: &str,
     access: Access,
@@ -689,7 +690,7 @@ fn push_filters(
 
 /// Whether a search's text terms match few customers (see
 /// [`SQLITE_FEW_MATCHES`]), counted up to that bound.
-async fn few_text_matches(c: &mut Read<'_>, v: &Viewer, terms: &[(String, bool)]) -> Result<bool> {
+async fn few_text_matches(c: &mut Conn<'_>, v: &Viewer, terms: &[(String, bool)]) -> Result<bool> {
     if !c.is_pg() {
         let n = c
             .int(sql!(
@@ -735,7 +736,7 @@ async fn few_text_matches(c: &mut Read<'_>, v: &Viewer, terms: &[(String, bool)]
 /// team. Each branch can walk its own index in sort order (an `OR` across
 /// the two would force a scan and a sort), so deep pages cost what page one does.
 pub async fn list_customers(
-    c: &mut Read<'_>,
+    c: &mut Conn<'_>,
     v: &Viewer,
     f: &CustomerFilter,
     sort: SortKey,
@@ -951,9 +952,10 @@ pub async fn list_customers(
 /// Customer ids whose blind index matches, within the viewer's scope
 /// (duplicate hints, data-subject lookups).
 pub async fn find_by_lookup(c: &mut Conn<'_>, v: &Viewer, l: &Lookup) -> Result<Vec<String>> {
-    #[derive(FromRow)]
-    struct Id {
-        id: String,
+    row! {
+        struct Id {
+            id: String,
+        }
     }
     let mut q = Sql::new("SELECT c.id FROM customers c WHERE c.tenant_id = ");
     q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL AND c.id IN (SELECT l.customer_id FROM customer_lookup l WHERE l.tenant_id = ")
@@ -978,18 +980,20 @@ pub async fn count_customers(c: &mut Conn<'_>, tenant_id: &str) -> Result<i64> {
 
 // ---- contacts ----
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct ContactRow {
-    pub tenant_id: String,
-    pub id: String,
-    pub customer_id: String,
-    pub name: String,
-    pub title: Option<String>,
-    pub is_primary: i64,
-    pub sealed: Vec<u8>,
-    pub version: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ContactRow {
+        pub tenant_id: String,
+        pub id: String,
+        pub customer_id: String,
+        pub name: String,
+        pub title: Option<String>,
+        pub is_primary: i64,
+        pub sealed: Vec<u8>,
+        pub version: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 const CONTACT_COLS: &str =
@@ -1095,28 +1099,32 @@ pub async fn delete_contact(
 
 // ---- orders ----
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct OrderRow {
-    pub tenant_id: String,
-    pub id: String,
-    pub customer_id: String,
-    pub ordered_on: String,
-    pub channel: Option<String>,
-    pub total_fen: i64,
-    pub line_count: i64,
-    pub created_by: Option<String>,
-    pub created_at: i64,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct OrderRow {
+        pub tenant_id: String,
+        pub id: String,
+        pub customer_id: String,
+        pub ordered_on: String,
+        pub channel: Option<String>,
+        pub total_fen: i64,
+        pub line_count: i64,
+        pub created_by: Option<String>,
+        pub created_at: i64,
+    }
 }
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct OrderLineRow {
-    pub tenant_id: String,
-    pub order_id: String,
-    pub line_no: i64,
-    pub product: String,
-    pub category: Option<String>,
-    pub quantity: i64,
-    pub amount_fen: i64,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct OrderLineRow {
+        pub tenant_id: String,
+        pub order_id: String,
+        pub line_no: i64,
+        pub product: String,
+        pub category: Option<String>,
+        pub quantity: i64,
+        pub amount_fen: i64,
+    }
 }
 
 /// The `orders.line_categories` value: the lines' (category, amount) pairs
@@ -1195,10 +1203,12 @@ pub async fn order_lines(
     c.all(q).await
 }
 
-#[derive(Clone, Debug, FromRow, PartialEq, Eq)]
-pub struct OrderTotals {
-    pub order_count: i64,
-    pub total_fen: i64,
+row! {
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct OrderTotals {
+        pub order_count: i64,
+        pub total_fen: i64,
+    }
 }
 
 pub async fn order_totals(
@@ -1217,16 +1227,18 @@ pub async fn order_totals(
 
 // ---- timeline ----
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct TimelineRow {
-    pub tenant_id: String,
-    pub id: String,
-    pub customer_id: String,
-    pub at: i64,
-    pub actor_id: Option<String>,
-    pub kind: String,
-    /// JSON, sensitive values already redacted by the caller.
-    pub detail: String,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct TimelineRow {
+        pub tenant_id: String,
+        pub id: String,
+        pub customer_id: String,
+        pub at: i64,
+        pub actor_id: Option<String>,
+        pub kind: String,
+        /// JSON, sensitive values already redacted by the caller.
+        pub detail: String,
+    }
 }
 
 pub async fn insert_timeline(tx: &mut Tx, t: &TimelineRow) -> Result<()> {
@@ -1268,13 +1280,15 @@ pub async fn timeline(
 
 // ---- team members ----
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct TeamRow {
-    pub tenant_id: String,
-    pub customer_id: String,
-    pub user_id: String,
-    pub access: String,
-    pub created_at: i64,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct TeamRow {
+        pub tenant_id: String,
+        pub customer_id: String,
+        pub user_id: String,
+        pub access: String,
+        pub created_at: i64,
+    }
 }
 
 pub async fn team(c: &mut Conn<'_>, tenant_id: &str, customer_id: &str) -> Result<Vec<TeamRow>> {
@@ -1319,21 +1333,23 @@ pub async fn remove_team_member(
 
 // ---- custom field definitions ----
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct CustomFieldRow {
-    pub tenant_id: String,
-    pub id: String,
-    pub key: String,
-    pub label_zh: String,
-    pub label_en: String,
-    pub field_type: String,
-    /// JSON array of option strings.
-    pub options: String,
-    pub required: i64,
-    pub position: i64,
-    pub version: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct CustomFieldRow {
+        pub tenant_id: String,
+        pub id: String,
+        pub key: String,
+        pub label_zh: String,
+        pub label_en: String,
+        pub field_type: String,
+        /// JSON array of option strings.
+        pub options: String,
+        pub required: i64,
+        pub position: i64,
+        pub version: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 const FIELD_COLS: &str = "tenant_id, id, key, label_zh, label_en, field_type, options, required, position, version, created_at, updated_at";
@@ -1550,10 +1566,11 @@ pub async fn bulk_insert_customers(tx: &mut Tx, items: Vec<BulkCustomer>) -> Res
     .await
     .map_err(|e| e.unique_as("code"))?;
     // The integer keys the database just assigned, for the search index.
-    #[derive(FromRow)]
-    struct Rid {
-        rid: i64,
-        id: String,
+    row! {
+        struct Rid {
+            rid: i64,
+            id: String,
+        }
     }
     let ids: Vec<String> = terms.iter().map(|(id, _)| id.clone()).collect();
     let mut rids = std::collections::HashMap::with_capacity(ids.len());

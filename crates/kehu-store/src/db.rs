@@ -1,7 +1,8 @@
 //! One SQL text, two databases. Statements are written once with `$N`
 //! placeholders, which both SQLite and PostgreSQL accept, and run through
 //! [`Conn`], which binds the same [`Arg`]s for whichever backend is open.
-//! Rows decode into structs deriving `sqlx::FromRow` for both row types.
+//! Rows decode into structs declared with `fast::row!`: sqlx's `FromRow`
+//! for both backends and `FromFast` for SQLite's synchronous path.
 
 use sqlx::postgres::{PgArguments, PgConnection, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
@@ -9,6 +10,7 @@ use sqlx::{Arguments, AssertSqlSafe, FromRow, Row};
 
 use crate::StoreError;
 use crate::fast::{FastConn, FromFast};
+use crate::group::FastTx;
 
 /// The portable value set: what both backends store the same way.
 #[derive(Clone, Debug, PartialEq)]
@@ -182,14 +184,24 @@ fn pg_args(args: Vec<Arg>) -> Result<PgArguments, StoreError> {
     Ok(out)
 }
 
-/// A row type both backends can decode.
-pub trait Rec: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Rec for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{}
+/// A row type both backends, and SQLite's synchronous path, can decode
+/// (declare it with `fast::row!`).
+pub trait Rec:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + FromFast + Send + Unpin
+{
+}
+impl<T> Rec for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + FromFast + Send + Unpin
+{
+}
 
 /// A borrowed connection (pooled or inside a transaction) of either backend.
 pub enum Conn<'c> {
+    /// SQLite through sqlx (its worker thread).
     Sqlite(&'c mut SqliteConnection),
+    /// SQLite on the calling thread: a fast read lease
+    /// ([`crate::Store::fast_reader`]) or a [`FastTx`]'s connection.
+    Fast(&'c mut FastConn),
     Pg(&'c mut PgConnection),
 }
 
@@ -204,6 +216,7 @@ impl Conn<'_> {
                 .execute(&mut **c)
                 .await?
                 .rows_affected(),
+            Conn::Fast(c) => c.exec(&q)?,
             Conn::Pg(c) => sqlx::query_with(AssertSqlSafe(q.text), pg_args(q.args)?)
                 .execute(&mut **c)
                 .await?
@@ -218,12 +231,27 @@ impl Conn<'_> {
                     .fetch_all(&mut **c)
                     .await?
             }
+            Conn::Fast(c) => c.all(&q)?,
             Conn::Pg(c) => {
                 sqlx::query_as_with(AssertSqlSafe(q.text), pg_args(q.args)?)
                     .fetch_all(&mut **c)
                     .await?
             }
         })
+    }
+
+    /// Like [`Conn::all`], but `None` when SQLite's synchronous path has run
+    /// for `budget` without finishing; elsewhere the statement runs to the
+    /// end.
+    pub async fn all_within<T: Rec>(
+        &mut self,
+        q: Sql,
+        budget: std::time::Duration,
+    ) -> Result<Option<Vec<T>>, StoreError> {
+        match self {
+            Conn::Fast(c) => c.all_within(&q, budget),
+            other => Ok(Some(other.all(q).await?)),
+        }
     }
 
     pub async fn opt<T: Rec>(&mut self, q: Sql) -> Result<Option<T>, StoreError> {
@@ -233,6 +261,7 @@ impl Conn<'_> {
                     .fetch_optional(&mut **c)
                     .await?
             }
+            Conn::Fast(c) => c.opt(&q)?,
             Conn::Pg(c) => {
                 sqlx::query_as_with(AssertSqlSafe(q.text), pg_args(q.args)?)
                     .fetch_optional(&mut **c)
@@ -262,6 +291,7 @@ impl Conn<'_> {
                     f(r)?;
                 }
             }
+            Conn::Fast(c) => c.each(&q, f)?,
             Conn::Pg(c) => {
                 let args = pg_args(q.args)?;
                 let mut rows =
@@ -305,6 +335,7 @@ impl Conn<'_> {
                 .map(|r| r.try_get::<Option<i64>, _>(0))
                 .transpose()?
                 .flatten(),
+            Conn::Fast(c) => c.int(&q)?,
             Conn::Pg(c) => sqlx::query_with(AssertSqlSafe(q.text), pg_args(q.args)?)
                 .fetch_optional(&mut **c)
                 .await?
@@ -315,72 +346,17 @@ impl Conn<'_> {
     }
 }
 
-/// Where a hot read runs: SQLite's synchronous path ([`crate::fast`]) or any
-/// connection (PostgreSQL, or a SQLite transaction that must see its own
-/// writes). Only row types with a [`FromFast`] decoder can be read here.
-pub enum Read<'c> {
-    Fast(&'c mut FastConn),
-    Conn(Conn<'c>),
-}
-
-impl<'c> From<Conn<'c>> for Read<'c> {
-    fn from(c: Conn<'c>) -> Self {
-        Read::Conn(c)
-    }
-}
-
-impl Read<'_> {
-    pub fn is_pg(&self) -> bool {
-        matches!(self, Read::Conn(c) if c.is_pg())
-    }
-
-    pub async fn all<T: Rec + FromFast>(&mut self, q: Sql) -> Result<Vec<T>, StoreError> {
-        match self {
-            Read::Fast(c) => c.all(&q),
-            Read::Conn(c) => c.all(q).await,
-        }
-    }
-
-    /// Like [`Read::all`], but `None` when the synchronous path has run for
-    /// `budget` without finishing; elsewhere the statement runs to the end.
-    pub async fn all_within<T: Rec + FromFast>(
-        &mut self,
-        q: Sql,
-        budget: std::time::Duration,
-    ) -> Result<Option<Vec<T>>, StoreError> {
-        match self {
-            Read::Fast(c) => c.all_within(&q, budget),
-            Read::Conn(c) => Ok(Some(c.all(q).await?)),
-        }
-    }
-
-    pub async fn opt<T: Rec + FromFast>(&mut self, q: Sql) -> Result<Option<T>, StoreError> {
-        match self {
-            Read::Fast(c) => c.opt(&q),
-            Read::Conn(c) => c.opt(q).await,
-        }
-    }
-
-    pub async fn int(&mut self, q: Sql) -> Result<Option<i64>, StoreError> {
-        match self {
-            Read::Fast(c) => c.int(&q),
-            Read::Conn(c) => c.int(q).await,
-        }
-    }
-
-    /// See [`Conn::pg_estimated_rows`]; `None` on SQLite.
-    pub async fn pg_estimated_rows(&mut self, q: Sql) -> Result<Option<i64>, StoreError> {
-        match self {
-            Read::Fast(_) => Ok(None),
-            Read::Conn(c) => c.pg_estimated_rows(q).await,
-        }
-    }
-}
-
 /// An open write transaction of either backend. Dropped without `commit`, it
 /// rolls back: nothing half-written is left behind.
 pub enum Tx {
+    /// SQLite through sqlx: its statements run on sqlx's worker thread, so a
+    /// long one (a classification run's writes) does not hold up a runtime
+    /// thread ([`crate::Store::begin_bulk`]).
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    /// SQLite on the calling thread, for a request's few statements
+    /// ([`crate::Store::begin`]): no message to a worker thread and back
+    /// per statement.
+    Fast(FastTx),
     Pg(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
@@ -388,6 +364,7 @@ impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
             Tx::Sqlite(t) => Conn::Sqlite(&mut *t),
+            Tx::Fast(t) => Conn::Fast(t.conn()),
             Tx::Pg(t) => Conn::Pg(&mut *t),
         }
     }
@@ -412,6 +389,7 @@ impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
+            Tx::Fast(t) => t.commit().await?,
             Tx::Pg(t) => t.commit().await?,
         }
         Ok(())

@@ -1,5 +1,6 @@
 //! Synchronous SQLite reads for the hot paths (a customer by id, a list or
-//! search page).
+//! search page), and the pieces the request writes share with them
+//! ([`FastConn`], [`FromFast`], `row!`; the writes are in `group.rs`).
 //!
 //! sqlx runs every SQLite connection on a worker thread of its own: each
 //! query is a message to that thread and each row a message back. On the
@@ -14,9 +15,9 @@
 //! rare filter without an index of its own, a classification filter after
 //! its walk budget, see `customers::list_customers`) holds up the requests
 //! behind it for that long; sqlx ran them on a thread of their own.
-//! Connections are read-only and are never held across an `.await` by the
-//! statements themselves, so at most one is busy per thread that reads; the
-//! pool opens one when none is idle and keeps a few.
+//! The pool's connections are read-only and leased per request (a lease may
+//! be kept across an `.await`, but a statement never is); the pool opens one
+//! when none is idle and keeps a few.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -88,21 +89,23 @@ impl FastPool {
     }
 
     fn open(&self) -> Result<Connection, StoreError> {
-        let c = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        // The same settings as the sqlx readers (lib.rs), and the database
-        // file memory-mapped (up to 1 TiB; see .cargo/config.toml): reads of
-        // pages outside SQLite's cache then cost no system call and no copy.
-        // Writes still go through the write connection's write().
+        let c = open(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         c.busy_timeout(Duration::from_secs(10))?;
-        c.execute_batch(&format!(
-            "PRAGMA temp_store = memory; PRAGMA cache_size = -16000; PRAGMA mmap_size = {MMAP_SIZE};"
-        ))?;
-        c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(c)
     }
+}
+
+/// Opens a connection for use on the calling thread with the settings of
+/// sqlx's connections (lib.rs) and the database file memory-mapped (up to
+/// 1 TiB; see .cargo/config.toml): reads of pages outside SQLite's cache
+/// then cost no system call and no copy. SQLite still writes with write().
+pub(crate) fn open(path: &Path, mode: OpenFlags) -> Result<Connection, rusqlite::Error> {
+    let c = Connection::open_with_flags(path, mode | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    c.execute_batch(&format!(
+        "PRAGMA temp_store = memory; PRAGMA cache_size = -16000; PRAGMA mmap_size = {MMAP_SIZE};"
+    ))?;
+    c.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(c)
 }
 
 /// How much of the database file a fast connection maps (the compile-time
@@ -132,15 +135,44 @@ impl Drop for Lease {
     }
 }
 
-/// A row type read straight from a rusqlite row, by column position, in the
-/// order its queries select (checked against the sqlx decoding by the
-/// storage conformance tests).
+/// A row type read straight from a rusqlite row: by column name for the
+/// types declared with `row!`, by position (the order its queries select)
+/// for the hot list rows, `CustomerRow` and `ListedCustomer`. The storage
+/// conformance tests run every query on both decoders.
 pub trait FromFast: Sized {
     fn from_fast(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
 }
 
-/// One read-only SQLite connection, used synchronously.
-pub struct FastConn(Connection);
+/// Declares a row struct that both decoders read by column name: sqlx's
+/// `FromRow` and [`FromFast`] (a write transaction on SQLite reads every row
+/// type; the hot reads keep hand-written positional decoders).
+macro_rules! row {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$fmeta:meta])* $fvis:vis $field:ident : $ty:ty),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(sqlx::FromRow)]
+        $vis struct $name {
+            $($(#[$fmeta])* $fvis $field: $ty),*
+        }
+
+        impl $crate::fast::FromFast for $name {
+            fn from_fast(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                Ok($name {
+                    $($field: row.get(stringify!($field))?),*
+                })
+            }
+        }
+    };
+}
+pub(crate) use row;
+
+/// One SQLite connection, used synchronously: read-only for the hot reads,
+/// read-write inside a [`FastTx`].
+pub struct FastConn(pub(crate) Connection);
 
 impl FastConn {
     /// Prepares (cached) and binds `q`, then hands its rows to `read`.
@@ -196,6 +228,30 @@ impl FastConn {
         })
     }
 
+    /// Runs `q` to the end (rows of a `RETURNING` are skipped) and returns
+    /// the number of rows it changed.
+    pub fn exec(&mut self, q: &Sql) -> Result<u64, StoreError> {
+        self.query(q, |mut rows| {
+            while rows.next()?.is_some() {}
+            Ok(())
+        })?;
+        Ok(self.0.changes())
+    }
+
+    /// Calls `f` for each row as it is read.
+    pub fn each<T: FromFast>(
+        &mut self,
+        q: &Sql,
+        mut f: impl FnMut(T) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.query(q, |mut rows| {
+            while let Some(r) = rows.next()? {
+                f(T::from_fast(r)?)?;
+            }
+            Ok(())
+        })
+    }
+
     /// The first column of the first row as an integer (counts).
     pub fn int(&mut self, q: &Sql) -> Result<Option<i64>, StoreError> {
         self.query(q, |mut rows| {
@@ -209,16 +265,23 @@ impl FastConn {
 }
 
 /// Binds `$1..$N` by name: SQLite numbers parameters in the order they first
-/// appear, which a hand-written statement need not follow.
+/// appear, which a hand-written statement need not follow. A statement of
+/// anonymous `?` parameters (`db::insert_rows`) is bound by position.
 fn bind(st: &mut rusqlite::Statement<'_>, args: &[Arg]) -> Result<(), StoreError> {
+    let anonymous = st.parameter_count() > 0 && st.parameter_name(1).is_none();
     let mut name = String::with_capacity(4);
     for (i, a) in args.iter().enumerate() {
-        name.clear();
-        name.push('$');
-        name.push_str(&(i + 1).to_string());
-        let Some(ix) = st.parameter_index(&name)? else {
-            // Bound but not used by this text (sqlx ignores those too).
-            continue;
+        let ix = if anonymous {
+            i + 1
+        } else {
+            name.clear();
+            name.push('$');
+            name.push_str(&(i + 1).to_string());
+            let Some(ix) = st.parameter_index(&name)? else {
+                // Bound but not used by this text (sqlx ignores those too).
+                continue;
+            };
+            ix
         };
         match a {
             Arg::I64(v) => st.raw_bind_parameter(ix, v)?,

@@ -7,7 +7,7 @@
 //! customer's insight, the at-risk and upgrade lists, cost-benefit, rule
 //! previews) join `customers` with the viewer's data scope.
 
-use sqlx::FromRow;
+use crate::fast::row;
 
 use crate::customers::{Access, Viewer, push_scope};
 use crate::db::{Arg, Conn, Sql, Tx, insert_rows};
@@ -15,11 +15,13 @@ use crate::{Result, StoreError, sql};
 
 // ---- settings ----
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct SettingsRow {
-    pub config: String,
-    pub version: i64,
-    pub updated_at: i64,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SettingsRow {
+        pub config: String,
+        pub version: i64,
+        pub updated_at: i64,
+    }
 }
 
 pub async fn settings(c: &mut Conn<'_>, tenant_id: &str) -> Result<Option<SettingsRow>> {
@@ -91,18 +93,19 @@ pub struct PreviousRow {
     pub stage_since: i64,
 }
 
-#[derive(FromRow)]
-struct RunCustomerRow {
-    id: String,
-    kind: String,
-    province: Option<String>,
-    source: Option<String>,
-    custom_fields: String,
-    created_at: i64,
-    tier: Option<String>,
-    tier_since: Option<i64>,
-    stage: Option<String>,
-    stage_since: Option<i64>,
+row! {
+    struct RunCustomerRow {
+        id: String,
+        kind: String,
+        province: Option<String>,
+        source: Option<String>,
+        custom_fields: String,
+        created_at: i64,
+        tier: Option<String>,
+        tier_since: Option<i64>,
+        stage: Option<String>,
+        stage_since: Option<i64>,
+    }
 }
 
 impl From<RunCustomerRow> for RunCustomer {
@@ -170,14 +173,16 @@ pub async fn run_customer(
     Ok(row.map(Into::into))
 }
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct TagRow {
-    pub customer_id: String,
-    pub tag: String,
-    pub rule_id: Option<String>,
-    pub since: i64,
-    /// The customer's creation time (see [`RunCustomer::created_at`]).
-    pub created_at: i64,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct TagRow {
+        pub customer_id: String,
+        pub tag: String,
+        pub rule_id: Option<String>,
+        pub since: i64,
+        /// The customer's creation time (see [`RunCustomer::created_at`]).
+        pub created_at: i64,
+    }
 }
 
 pub async fn tags(
@@ -196,16 +201,18 @@ pub async fn tags(
     c.all(q).await
 }
 
-/// One customer's orders, as the database groups them for a run: one row
-/// per customer rather than one per order, because per-row driver overhead
-/// (a channel hop and copies of every value) dominated loading ten million
-/// orders. See [`CustomerOrders::orders`] for the format.
-#[derive(Clone, Debug, FromRow)]
-pub struct CustomerOrders {
-    pub customer_id: String,
-    /// Orders separated by `\n`, each `YYYY-MM-DD <total_fen> <lines JSON>`
-    /// (JSON text escapes control characters, so `\n` cannot occur in it).
-    log: String,
+row! {
+    /// One customer's orders, as the database groups them for a run: one row
+    /// per customer rather than one per order, because per-row driver overhead
+    /// (a channel hop and copies of every value) dominated loading ten million
+    /// orders. See [`CustomerOrders::orders`] for the format.
+    #[derive(Clone, Debug)]
+    pub struct CustomerOrders {
+        pub customer_id: String,
+        /// Orders separated by `\n`, each `YYYY-MM-DD <total_fen> <lines JSON>`
+        /// (JSON text escapes control characters, so `\n` cannot occur in it).
+        log: String,
+    }
 }
 
 /// One order of a [`CustomerOrders`], borrowed from its log.
@@ -288,37 +295,39 @@ pub async fn each_customer_orders(
 
 // ---- results ----
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct InsightRow {
-    pub customer_id: String,
-    pub run_id: String,
-    pub computed_at: i64,
-    pub tier: String,
-    pub tier_since: i64,
-    pub stage: String,
-    pub stage_since: i64,
-    pub frequency_class: Option<String>,
-    pub amount_class: Option<String>,
-    pub product_range: Option<String>,
-    pub r_score: Option<i64>,
-    pub f_score: Option<i64>,
-    pub m_score: Option<i64>,
-    pub rfm_segment: Option<String>,
-    pub contribution_12m_fen: i64,
-    pub orders_365d: i64,
-    pub p_alive: Option<f64>,
-    pub expected_purchases_90d: Option<f64>,
-    pub expected_spend_fen: Option<f64>,
-    pub clv_fen: Option<f64>,
-    pub value_at_risk_fen: Option<i64>,
-    pub upgrade_tier: Option<String>,
-    pub predicted_12m_fen: Option<i64>,
-    pub upgrade_threshold_fen: Option<i64>,
-    pub facts: Option<String>,
-    pub explanations: String,
-    pub signals: String,
-    /// The customer's creation time (see [`RunCustomer::created_at`]).
-    pub created_at: i64,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct InsightRow {
+        pub customer_id: String,
+        pub run_id: String,
+        pub computed_at: i64,
+        pub tier: String,
+        pub tier_since: i64,
+        pub stage: String,
+        pub stage_since: i64,
+        pub frequency_class: Option<String>,
+        pub amount_class: Option<String>,
+        pub product_range: Option<String>,
+        pub r_score: Option<i64>,
+        pub f_score: Option<i64>,
+        pub m_score: Option<i64>,
+        pub rfm_segment: Option<String>,
+        pub contribution_12m_fen: i64,
+        pub orders_365d: i64,
+        pub p_alive: Option<f64>,
+        pub expected_purchases_90d: Option<f64>,
+        pub expected_spend_fen: Option<f64>,
+        pub clv_fen: Option<f64>,
+        pub value_at_risk_fen: Option<i64>,
+        pub upgrade_tier: Option<String>,
+        pub predicted_12m_fen: Option<i64>,
+        pub upgrade_threshold_fen: Option<i64>,
+        pub facts: Option<String>,
+        pub explanations: String,
+        pub signals: String,
+        /// The customer's creation time (see [`RunCustomer::created_at`]).
+        pub created_at: i64,
+    }
 }
 
 const INSIGHT_COLS: [&str; 28] = [
@@ -544,24 +553,26 @@ pub async fn insight(
     .await
 }
 
-/// A row of the at-risk or upgrade list: the customer and the classification.
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct ListRow {
-    pub customer_id: String,
-    pub code: String,
-    pub name: String,
-    pub owner_id: Option<String>,
-    pub tier: String,
-    pub stage: String,
-    pub p_alive: Option<f64>,
-    pub clv_fen: Option<f64>,
-    pub contribution_12m_fen: i64,
-    pub value_at_risk_fen: Option<i64>,
-    pub upgrade_tier: Option<String>,
-    pub predicted_12m_fen: Option<i64>,
-    pub upgrade_threshold_fen: Option<i64>,
-    pub facts: Option<String>,
-    pub signals: String,
+row! {
+    /// A row of the at-risk or upgrade list: the customer and the classification.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ListRow {
+        pub customer_id: String,
+        pub code: String,
+        pub name: String,
+        pub owner_id: Option<String>,
+        pub tier: String,
+        pub stage: String,
+        pub p_alive: Option<f64>,
+        pub clv_fen: Option<f64>,
+        pub contribution_12m_fen: i64,
+        pub value_at_risk_fen: Option<i64>,
+        pub upgrade_tier: Option<String>,
+        pub predicted_12m_fen: Option<i64>,
+        pub upgrade_threshold_fen: Option<i64>,
+        pub facts: Option<String>,
+        pub signals: String,
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -614,12 +625,14 @@ pub async fn ranked(
     c.all(q).await
 }
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct TierTotals {
-    pub tier: String,
-    pub customers: i64,
-    pub contribution_fen: i64,
-    pub orders_365d: i64,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct TierTotals {
+        pub tier: String,
+        pub customers: i64,
+        pub contribution_fen: i64,
+        pub orders_365d: i64,
+    }
 }
 
 /// Customers, contribution and orders per tier in the viewer's scope.
@@ -646,19 +659,21 @@ pub async fn unclassified(c: &mut Conn<'_>, v: &Viewer) -> Result<i64> {
     Ok(c.int(q).await?.unwrap_or(0))
 }
 
-/// What a rule preview evaluates for one customer.
-#[derive(Clone, Debug, FromRow)]
-pub struct PreviewRow {
-    pub id: String,
-    pub code: String,
-    pub name: String,
-    pub kind: String,
-    pub province: Option<String>,
-    pub source: Option<String>,
-    pub custom_fields: String,
-    pub tier: Option<String>,
-    pub stage: Option<String>,
-    pub facts: Option<String>,
+row! {
+    /// What a rule preview evaluates for one customer.
+    #[derive(Clone, Debug)]
+    pub struct PreviewRow {
+        pub id: String,
+        pub code: String,
+        pub name: String,
+        pub kind: String,
+        pub province: Option<String>,
+        pub source: Option<String>,
+        pub custom_fields: String,
+        pub tier: Option<String>,
+        pub stage: Option<String>,
+        pub facts: Option<String>,
+    }
 }
 
 /// Streams every live customer in scope with its last classification.
@@ -697,20 +712,22 @@ pub async fn history(
 
 // ---- tag rules ----
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct RuleRow {
-    pub tenant_id: String,
-    pub id: String,
-    pub name: String,
-    pub tag: String,
-    pub rule: String,
-    pub description: Option<String>,
-    pub enabled: i64,
-    pub position: i64,
-    pub matches: Option<i64>,
-    pub version: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RuleRow {
+        pub tenant_id: String,
+        pub id: String,
+        pub name: String,
+        pub tag: String,
+        pub rule: String,
+        pub description: Option<String>,
+        pub enabled: i64,
+        pub position: i64,
+        pub matches: Option<i64>,
+        pub version: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 const RULE_COLS: &str = "tenant_id, id, name, tag, rule, description, enabled, position, matches, version, created_at, updated_at";
@@ -811,21 +828,23 @@ pub async fn set_rule_matches(
 
 // ---- runs ----
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct RunRow {
-    pub tenant_id: String,
-    pub id: String,
-    pub cause: String,
-    pub status: String,
-    pub started_at: i64,
-    pub finished_at: Option<i64>,
-    pub as_of: String,
-    pub customers: Option<i64>,
-    pub tier_changes: Option<i64>,
-    pub stage_changes: Option<i64>,
-    pub tag_changes: Option<i64>,
-    pub model: Option<String>,
-    pub error: Option<String>,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct RunRow {
+        pub tenant_id: String,
+        pub id: String,
+        pub cause: String,
+        pub status: String,
+        pub started_at: i64,
+        pub finished_at: Option<i64>,
+        pub as_of: String,
+        pub customers: Option<i64>,
+        pub tier_changes: Option<i64>,
+        pub stage_changes: Option<i64>,
+        pub tag_changes: Option<i64>,
+        pub model: Option<String>,
+        pub error: Option<String>,
+    }
 }
 
 impl RunRow {
@@ -926,10 +945,11 @@ pub async fn runs(c: &mut Conn<'_>, tenant_id: &str, limit: i64) -> Result<Vec<R
 
 /// The model of the last successful full run (single-customer updates use it).
 pub async fn last_model(c: &mut Conn<'_>, tenant_id: &str) -> Result<Option<(String, String)>> {
-    #[derive(FromRow)]
-    struct M {
-        id: String,
-        model: Option<String>,
+    row! {
+        struct M {
+            id: String,
+            model: Option<String>,
+        }
     }
     let m: Option<M> = c
         .opt(sql!(

@@ -9,19 +9,21 @@
 //! died is picked up again. The queue is the one place read across
 //! tenants: a claimed job then works inside its own tenant only.
 
-use sqlx::FromRow;
+use crate::fast::row;
 
 use crate::db::{Sql, Tx};
 use crate::{Result, sql};
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct JobRow {
-    pub tenant_id: String,
-    pub id: String,
-    pub kind: String,
-    pub dedupe_key: String,
-    pub payload: String,
-    pub attempts: i64,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct JobRow {
+        pub tenant_id: String,
+        pub id: String,
+        pub kind: String,
+        pub dedupe_key: String,
+        pub payload: String,
+        pub attempts: i64,
+    }
 }
 
 /// What to do when a job with the same key already exists.

@@ -10,6 +10,7 @@ mod backup_pace;
 pub mod customers;
 pub mod db;
 pub mod fast;
+pub mod group;
 pub mod insight;
 pub mod jobs;
 pub mod org;
@@ -26,7 +27,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use db::{Arg, Conn, Read, Sql, Tx};
+pub use db::{Arg, Conn, Sql, Tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -42,7 +43,8 @@ pub enum StoreError {
     BadUrl(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
-    /// From the synchronous SQLite read path ([`fast`]).
+    /// From SQLite's synchronous path ([`fast`]): hot reads and requests'
+    /// write transactions.
     #[error("database: {0}")]
     Fast(#[from] rusqlite::Error),
     #[error("migration: {0}")]
@@ -53,7 +55,16 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation())
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            // As sqlx classifies SQLite's codes: UNIQUE and PRIMARY KEY.
+            StoreError::Fast(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ),
+            _ => false,
+        }
     }
 
     /// Names a unique violation, leaving other errors as they are.
@@ -133,6 +144,8 @@ pub enum Store {
         read: SqlitePool,
         /// Synchronous read-only connections for the hot reads ([`fast`]).
         fast: Arc<fast::FastPool>,
+        /// The request writes' connection and group commit ([`group`]).
+        writer: Arc<group::Writer>,
     },
     Postgres(PgPool),
 }
@@ -187,7 +200,13 @@ impl Store {
                     .connect_with(base.read_only(true))
                     .await?;
                 let fast = Arc::new(fast::FastPool::new(path));
-                Ok(Store::Sqlite { write, read, fast })
+                let writer = Arc::new(group::Writer::new(path));
+                Ok(Store::Sqlite {
+                    write,
+                    read,
+                    fast,
+                    writer,
+                })
             }
             DbUrl::Postgres(u) => {
                 let o = PgConnectOptions::from_str(u)?;
@@ -217,14 +236,60 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a write transaction. On SQLite it is `BEGIN IMMEDIATE`, so a
-    /// transaction that reads then writes waits for the lock instead of
-    /// failing with SQLITE_BUSY halfway.
+    /// Starts a write transaction for a request's few statements. On SQLite
+    /// it runs on the calling thread ([`group::FastTx`]: a statement blocks
+    /// that runtime thread while it runs, so long transactions use
+    /// [`Store::begin_bulk`]), as a savepoint of a transaction that
+    /// consecutive requests share and commit together; it holds the write
+    /// lock from the start (`BEGIN IMMEDIATE`), so one that reads then
+    /// writes never fails with SQLITE_BUSY halfway.
     pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Store::Sqlite { write, writer, .. } => Tx::Fast(writer.begin(write).await?),
+            Store::Postgres(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// Like [`Store::begin`], but `None` at once when this process's SQLite
+    /// write lock is taken (a classification run writes for tens of seconds
+    /// at a million customers): for writes that may be skipped, like
+    /// refreshing a session's last-seen time, rather than make a read
+    /// request wait. Always a transaction on PostgreSQL (row locks there).
+    pub async fn try_begin(&self) -> Result<Option<Tx>> {
+        Ok(match self {
+            Store::Sqlite { write, writer, .. } => writer.try_begin(write).await?.map(Tx::Fast),
+            Store::Postgres(p) => Some(Tx::Pg(p.begin().await?)),
+        })
+    }
+
+    /// Starts a write transaction whose statements may run long (bulk loads,
+    /// a classification run's writes): on SQLite they run on sqlx's worker
+    /// thread, never on a runtime thread. The same as [`Store::begin`] on
+    /// PostgreSQL.
+    pub async fn begin_bulk(&self) -> Result<Tx> {
         Ok(match self {
             Store::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
             Store::Postgres(p) => Tx::Pg(p.begin().await?),
         })
+    }
+
+    /// SQLite: request-write groups committed, and those a completed WAL
+    /// sync covers ([`group`]); `None` on PostgreSQL.
+    #[doc(hidden)]
+    pub fn write_groups(&self) -> Option<(u64, u64)> {
+        match self {
+            Store::Sqlite { writer, .. } => Some(writer.counts()),
+            Store::Postgres(_) => None,
+        }
+    }
+
+    /// Bounds how long a request write waits for the write lock on SQLite
+    /// (default 30 s); nothing on PostgreSQL. For tests.
+    #[doc(hidden)]
+    pub fn set_write_wait(&self, wait: Duration) {
+        if let Store::Sqlite { writer, .. } = self {
+            writer.set_wait(wait);
+        }
     }
 
     /// A pooled connection for reads.
@@ -285,7 +350,13 @@ impl Store {
 
     pub async fn close(&self) {
         match self {
-            Store::Sqlite { write, read, fast } => {
+            Store::Sqlite {
+                write,
+                read,
+                fast,
+                writer,
+            } => {
+                writer.close();
                 fast.close();
                 read.close().await;
                 write.close().await;
@@ -315,10 +386,10 @@ pub enum FastReader {
 }
 
 impl FastReader {
-    pub fn read(&mut self) -> Read<'_> {
+    pub fn read(&mut self) -> Conn<'_> {
         match self {
-            FastReader::Sqlite(l) => Read::Fast(l.conn()),
-            FastReader::Pg(c) => Read::Conn(Conn::Pg(&mut *c)),
+            FastReader::Sqlite(l) => Conn::Fast(l.conn()),
+            FastReader::Pg(c) => Conn::Pg(&mut *c),
         }
     }
 }

@@ -1,22 +1,24 @@
 //! Tenants, departments, roles, users, sessions, API tokens and login
 //! throttling: who works in Kehu and how they get in.
 
-use sqlx::FromRow;
+use crate::fast::row;
 
 use crate::db::{Conn, Tx};
 use crate::{Result, StoreError, sql};
 
-#[derive(Clone, Debug, FromRow)]
-pub struct TenantRow {
-    pub tenant_id: String,
-    pub slug: String,
-    pub name: String,
-    pub wrapped_keys: Vec<u8>,
-    pub code_pattern: String,
-    pub code_reset: String,
-    pub version: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
+row! {
+    #[derive(Clone, Debug)]
+    pub struct TenantRow {
+        pub tenant_id: String,
+        pub slug: String,
+        pub name: String,
+        pub wrapped_keys: Vec<u8>,
+        pub code_pattern: String,
+        pub code_reset: String,
+        pub version: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 const TENANT_COLS: &str = "tenant_id, slug, name, wrapped_keys, code_pattern, code_reset, version, created_at, updated_at";
@@ -95,16 +97,18 @@ pub async fn next_code_seq(tx: &mut Tx, tenant_id: &str, period: &str) -> Result
     .ok_or(StoreError::NotFound)
 }
 
-#[derive(Clone, Debug, FromRow)]
-pub struct DepartmentRow {
-    pub tenant_id: String,
-    pub id: String,
-    pub parent_id: Option<String>,
-    pub name: String,
-    pub path: String,
-    pub version: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
+row! {
+    #[derive(Clone, Debug)]
+    pub struct DepartmentRow {
+        pub tenant_id: String,
+        pub id: String,
+        pub parent_id: Option<String>,
+        pub name: String,
+        pub path: String,
+        pub version: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 const DEPT_COLS: &str = "tenant_id, id, parent_id, name, path, version, created_at, updated_at";
@@ -280,19 +284,21 @@ pub async fn delete_department(tx: &mut Tx, tenant_id: &str, id: &str, version: 
     Ok(())
 }
 
-#[derive(Clone, Debug, FromRow)]
-pub struct RoleRow {
-    pub tenant_id: String,
-    pub id: String,
-    pub key: String,
-    /// Space-separated permission keys.
-    pub permissions: String,
-    pub data_scope: String,
-    /// JSON object: field → hidden | read | edit.
-    pub field_access: String,
-    pub version: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
+row! {
+    #[derive(Clone, Debug)]
+    pub struct RoleRow {
+        pub tenant_id: String,
+        pub id: String,
+        pub key: String,
+        /// Space-separated permission keys.
+        pub permissions: String,
+        pub data_scope: String,
+        /// JSON object: field → hidden | read | edit.
+        pub field_access: String,
+        pub version: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 const ROLE_COLS: &str =
@@ -349,21 +355,23 @@ pub async fn update_role(tx: &mut Tx, r: &RoleRow, now: i64) -> Result<i64> {
     Ok(r.version + 1)
 }
 
-#[derive(Clone, Debug, FromRow)]
-pub struct UserRow {
-    pub tenant_id: String,
-    pub id: String,
-    pub login: String,
-    pub display_name: String,
-    pub password_hash: String,
-    pub role_id: String,
-    pub department_id: Option<String>,
-    pub manager_id: Option<String>,
-    pub locale: String,
-    pub disabled: i64,
-    pub version: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
+row! {
+    #[derive(Clone, Debug)]
+    pub struct UserRow {
+        pub tenant_id: String,
+        pub id: String,
+        pub login: String,
+        pub display_name: String,
+        pub password_hash: String,
+        pub role_id: String,
+        pub department_id: Option<String>,
+        pub manager_id: Option<String>,
+        pub locale: String,
+        pub disabled: i64,
+        pub version: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 const USER_COLS: &str = "tenant_id, id, login, display_name, password_hash, role_id, department_id, manager_id, locale, disabled, version, created_at, updated_at";
@@ -427,15 +435,17 @@ pub async fn update_user(tx: &mut Tx, u: &UserRow, now: i64) -> Result<i64> {
     Ok(u.version + 1)
 }
 
-#[derive(Clone, Debug, FromRow)]
-pub struct SessionRow {
-    pub token_hash: Vec<u8>,
-    pub tenant_id: String,
-    pub user_id: String,
-    pub csrf_token: String,
-    pub ip: String,
-    pub created_at: i64,
-    pub last_seen_at: i64,
+row! {
+    #[derive(Clone, Debug)]
+    pub struct SessionRow {
+        pub token_hash: Vec<u8>,
+        pub tenant_id: String,
+        pub user_id: String,
+        pub csrf_token: String,
+        pub ip: String,
+        pub created_at: i64,
+        pub last_seen_at: i64,
+    }
 }
 
 pub async fn insert_session(tx: &mut Tx, s: &SessionRow) -> Result<()> {
@@ -495,16 +505,18 @@ pub async fn purge_sessions(tx: &mut Tx, idle_before: i64, created_before: i64) 
     .await
 }
 
-#[derive(Clone, Debug, FromRow)]
-pub struct ApiTokenRow {
-    pub tenant_id: String,
-    pub id: String,
-    pub user_id: String,
-    pub name: String,
-    pub token_hash: Vec<u8>,
-    pub created_at: i64,
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
+row! {
+    #[derive(Clone, Debug)]
+    pub struct ApiTokenRow {
+        pub tenant_id: String,
+        pub id: String,
+        pub user_id: String,
+        pub name: String,
+        pub token_hash: Vec<u8>,
+        pub created_at: i64,
+        pub last_used_at: Option<i64>,
+        pub revoked_at: Option<i64>,
+    }
 }
 
 const TOKEN_COLS: &str =
@@ -569,11 +581,13 @@ pub async fn touch_token(tx: &mut Tx, hash: &[u8], now: i64) -> Result<()> {
     Ok(())
 }
 
-#[derive(Clone, Debug, FromRow)]
-pub struct ThrottleRow {
-    pub failures: i64,
-    pub window_start: i64,
-    pub locked_until: i64,
+row! {
+    #[derive(Clone, Debug)]
+    pub struct ThrottleRow {
+        pub failures: i64,
+        pub window_start: i64,
+        pub locked_until: i64,
+    }
 }
 
 pub async fn throttle(c: &mut Conn<'_>, tenant_id: &str, key: &str) -> Result<Option<ThrottleRow>> {

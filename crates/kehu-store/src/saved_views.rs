@@ -3,22 +3,24 @@
 //! A view belongs to one user; every query names both the tenant and the
 //! user, so no one reads or changes another person's views.
 
-use sqlx::FromRow;
+use crate::fast::row;
 
 use crate::db::{Conn, Tx};
 use crate::{Result, StoreError, sql};
 
-#[derive(Clone, Debug, FromRow, PartialEq)]
-pub struct SavedViewRow {
-    pub tenant_id: String,
-    pub id: String,
-    pub user_id: String,
-    pub kind: String,
-    pub name: String,
-    pub config: String,
-    pub version: i64,
-    pub created_at: i64,
-    pub updated_at: i64,
+row! {
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct SavedViewRow {
+        pub tenant_id: String,
+        pub id: String,
+        pub user_id: String,
+        pub kind: String,
+        pub name: String,
+        pub config: String,
+        pub version: i64,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
 }
 
 const COLS: &str = "tenant_id, id, user_id, kind, name, config, version, created_at, updated_at";

@@ -18,3 +18,5 @@ mod org;
 mod scope;
 #[path = "conformance/sessions.rs"]
 mod sessions;
+#[path = "conformance/transactions.rs"]
+mod transactions;

@@ -166,7 +166,7 @@ async fn customers_crud_lookups_and_search(b: Backend) {
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap();
-        let mut tx = ctx.store.begin().await.unwrap();
+        let mut tx = ctx.store.begin_bulk().await.unwrap();
         tx.exec(kehu_store::sql!(&rebuild)).await.unwrap();
         tx.commit().await.unwrap();
         let mut r = ctx.store.reader().await.unwrap();
@@ -1574,17 +1574,9 @@ async fn fast_reads_agree(b: Backend) {
     let mut r = ctx.store.reader().await.unwrap();
     let mut fr = ctx.store.fast_reader().await.unwrap();
     let f = CustomerFilter::default();
-    let slow = cs::list_customers(
-        &mut r.conn().into(),
-        &all,
-        &f,
-        SortKey::Name,
-        false,
-        None,
-        50,
-    )
-    .await
-    .unwrap();
+    let slow = cs::list_customers(&mut r.conn(), &all, &f, SortKey::Name, false, None, 50)
+        .await
+        .unwrap();
     let fast = cs::list_customers(&mut fr.read(), &all, &f, SortKey::Name, false, None, 50)
         .await
         .unwrap();
@@ -1598,7 +1590,7 @@ async fn fast_reads_agree(b: Backend) {
         (Some("B"), Some("active"))
     );
     for row in &rows {
-        let s = cs::customer(&mut r.conn().into(), &all, &row.id, Access::Read)
+        let s = cs::customer(&mut r.conn(), &all, &row.id, Access::Read)
             .await
             .unwrap();
         let f = cs::customer(&mut fr.read(), &all, &row.id, Access::Read)
