@@ -178,6 +178,7 @@ pub async fn writers(base: String, creds: Vec<Cred>, seconds: f64, salt: u64) ->
         "writes_per_s": ok as f64 / secs,
         "p50_ms": percentile(&l, 50.0),
         "p99_ms": percentile(&l, 99.0),
+        "max_ms": l.last().copied().unwrap_or(f64::NAN),
         "first_error": *first_error.lock().expect("lock"),
     });
     println!("{out}");

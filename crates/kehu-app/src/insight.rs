@@ -49,6 +49,9 @@ pub const JOB_CUSTOMER: &str = "insight.customer";
 /// silent for longer than this is taken for dead.
 const JOB_LEASE_MS: i64 = 2 * 60 * 1000;
 const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Customers a full run writes per transaction: about 0.1 s of SQLite's
+/// write lock at a million customers, which a request write waits out.
+const RUN_CHUNK: usize = 1000;
 
 /// Repeats a beat every [`HEARTBEAT`] on its own task (so it goes on while
 /// the work it vouches for waits, e.g. for the write connection) until
@@ -1523,20 +1526,30 @@ impl App {
             rule_rows.iter().map(|r| (r.id.clone(), 0)).collect();
         let empty = BTreeSet::new();
         let (mut tier_changes, mut stage_changes, mut tag_changes) = (0, 0, 0);
-        let mut tx = self.store.begin_bulk().await?;
-        st::clear_all(&mut tx, tenant_id).await?;
-        st::replace_tags(&mut tx, tenant_id, None, Vec::new()).await?;
-        // Rows are built and written a chunk at a time, so memory does not grow with the tenant.
-        for chunk in customers.iter().zip(&outs).collect::<Vec<_>>().chunks(2000) {
+        // Each chunk of customers is replaced in a short transaction of its
+        // own: one transaction for a whole tenant held SQLite's write lock
+        // for the whole write (106 s at a million customers), and every
+        // request write behind it gave up. Readers meanwhile see each
+        // customer either as before or as after the run, never half of one.
+        let pairs: Vec<_> = customers.iter().zip(&outs).collect();
+        for chunk in pairs.chunks(RUN_CHUNK) {
+            let mut tx = self.store.begin_bulk().await?;
+            let ids: Vec<&str> = chunk.iter().map(|(c, _)| c.id.as_str()).collect();
+            let newer = st::written_after(&mut tx, tenant_id, &ids, now).await?;
+            let ids: Vec<&str> = ids.into_iter().filter(|id| !newer.contains(*id)).collect();
+            st::clear_customers(&mut tx, tenant_id, &ids).await?;
             let mut changes = Changes::new();
             let mut rows = Vec::with_capacity(chunk.len());
             let mut tag_rows = Vec::new();
             for (c, o) in chunk {
-                let p = c.previous.as_ref();
-                let new_tags = new_tag_map(o, &rules);
                 for &i in &o.tags {
                     *rule_counts.entry(rules[i].id.clone()).or_default() += 1;
                 }
+                if newer.contains(&c.id) {
+                    continue;
+                }
+                let p = c.previous.as_ref();
+                let new_tags = new_tag_map(o, &rules);
                 let before = tags_before.get(c.id.as_str()).unwrap_or(&empty);
                 changes.record(tenant_id, &c.id, run_id, now, o, p, before, &new_tags);
                 for (tag, rule_id) in new_tags {
@@ -1560,7 +1573,9 @@ impl App {
             st::insert_all(&mut tx, tenant_id, rows).await?;
             st::insert_tags(&mut tx, tenant_id, tag_rows).await?;
             st::insert_timeline_rows(&mut tx, changes.rows).await?;
+            tx.commit().await?;
         }
+        drop(pairs);
         let summary = RunSummary {
             run_id: run_id.to_string(),
             customers: customers.len(),
@@ -1575,6 +1590,8 @@ impl App {
         };
         drop(outs);
         let counts: Vec<(String, i64)> = rule_counts.into_iter().collect();
+        let mut tx = self.store.begin_bulk().await?;
+        st::clear_deleted(&mut tx, tenant_id, now).await?;
         st::set_rule_matches(&mut tx, tenant_id, &counts).await?;
         let run = RunRow {
             status: "done".into(),

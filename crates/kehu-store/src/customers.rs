@@ -312,12 +312,16 @@ pub async fn delete_customer(
     if n == 0 {
         return Err(StoreError::VersionConflict);
     }
-    tx.exec(sql!(
-        "DELETE FROM customer_lookup WHERE tenant_id = $1 AND customer_id = $2",
-        tenant_id,
-        id
-    ))
-    .await?;
+    // Lookup keys and the derived classification go with the customer; the
+    // timeline and audit rows stay.
+    for table in ["customer_lookup", "customer_insight", "customer_tags"] {
+        tx.exec(sql!(
+            &format!("DELETE FROM {table} WHERE tenant_id = $1 AND customer_id = $2"),
+            tenant_id,
+            id
+        ))
+        .await?;
+    }
     if tx.is_pg() {
         tx.exec(sql!("DELETE FROM customer_search WHERE rid = $1", rid))
             .await?;
@@ -1575,8 +1579,11 @@ pub async fn bulk_insert_customers(tx: &mut Tx, items: Vec<BulkCustomer>) -> Res
     let ids: Vec<String> = terms.iter().map(|(id, _)| id.clone()).collect();
     let mut rids = std::collections::HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(if tx.is_pg() { 5000 } else { 500 }) {
-        let mut q = Sql::new("SELECT rid, id FROM customers WHERE id IN (");
-        q.bind_list(chunk.iter()).push(")");
+        let mut q = Sql::new("SELECT rid, id FROM customers WHERE tenant_id = ");
+        q.bind(&tenant_id)
+            .push(" AND id IN (")
+            .bind_list(chunk.iter())
+            .push(")");
         for r in tx.all::<Rid>(q).await? {
             rids.insert(r.id, r.rid);
         }

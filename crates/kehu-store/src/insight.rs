@@ -3,9 +3,12 @@
 //!
 //! A full run reads a tenant's customers and orders in bulk, streaming
 //! (a million customers' orders are not held as rows), and replaces the
-//! tenant's classification in one transaction. Reads for people (a
+//! tenant's classification a chunk of customers at a time, each chunk in a
+//! short transaction of its own. Reads for people (a
 //! customer's insight, the at-risk and upgrade lists, cost-benefit, rule
 //! previews) join `customers` with the viewer's data scope.
+
+use std::collections::HashSet;
 
 use crate::fast::row;
 
@@ -416,18 +419,75 @@ pub async fn refresh_statistics(store: &crate::Store) -> Result<()> {
     tx.commit().await
 }
 
-/// Replaces the tenant's whole classification (a full run).
-pub async fn clear_all(tx: &mut Tx, tenant_id: &str) -> Result<()> {
-    tx.exec(sql!(
-        "DELETE FROM customer_insight WHERE tenant_id = $1",
-        tenant_id
-    ))
-    .await?;
+row! {
+    struct CustomerIdRow {
+        customer_id: String,
+    }
+}
+
+/// Of `ids`, the customers whose classification was written after `since`:
+/// an order came in while a full run computed, and the per-customer update
+/// it caused saw that order, so the run must not write over it.
+pub async fn written_after(
+    tx: &mut Tx,
+    tenant_id: &str,
+    ids: &[&str],
+    since: i64,
+) -> Result<HashSet<String>> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut q = Sql::new("SELECT customer_id FROM customer_insight WHERE tenant_id = ");
+    q.bind(tenant_id)
+        .push(" AND computed_at > ")
+        .bind(since)
+        .push(" AND customer_id IN (")
+        .bind_list(ids.iter().copied())
+        .push(")");
+    let rows: Vec<CustomerIdRow> = tx.all(q).await?;
+    Ok(rows.into_iter().map(|r| r.customer_id).collect())
+}
+
+/// Removes the classification and tags of `ids`: a full run writes the
+/// tenant a chunk of customers at a time, each chunk replacing its own.
+pub async fn clear_customers(tx: &mut Tx, tenant_id: &str, ids: &[&str]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    for table in ["customer_insight", "customer_tags"] {
+        let mut q = Sql::new(&format!("DELETE FROM {table} WHERE tenant_id = "));
+        q.bind(tenant_id)
+            .push(" AND customer_id IN (")
+            .bind_list(ids.iter().copied())
+            .push(")");
+        tx.exec(q).await?;
+    }
     Ok(())
 }
 
-/// Adds classification rows (a full run writes them in chunks after
-/// [`clear_all`], in one transaction, so memory stays bounded).
+/// Removes the classification and tags of customers deleted at or after
+/// `since`. Deleting a customer removes its own; a full run that loaded the
+/// customer before the delete may have written them again.
+pub async fn clear_deleted(tx: &mut Tx, tenant_id: &str, since: i64) -> Result<()> {
+    for table in ["customer_insight", "customer_tags"] {
+        // The customers_updated index finds them: a delete sets updated_at.
+        tx.exec(sql!(
+            &format!(
+                "DELETE FROM {table} WHERE tenant_id = $1 AND customer_id IN (
+                    SELECT id FROM customers WHERE tenant_id = $1 AND updated_at >= $2
+                        AND deleted_at IS NOT NULL)"
+            ),
+            tenant_id,
+            since
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Adds classification rows (a full run writes them a chunk at a time after
+/// [`clear_customers`], so memory stays bounded and no transaction holds
+/// SQLite's write lock for long).
 pub async fn insert_all(tx: &mut Tx, tenant_id: &str, rows: Vec<InsightRow>) -> Result<()> {
     let args = rows
         .into_iter()

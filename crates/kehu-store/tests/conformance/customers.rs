@@ -1915,3 +1915,119 @@ async fn planner_row_estimate(b: Backend) {
     ctx.close().await;
 }
 both!(planner_row_estimate);
+
+/// A full run replaces a chunk of customers at a time: it leaves a customer
+/// re-classified after its start alone, and a deleted customer's
+/// classification goes with it (and again if a run wrote it back).
+async fn classification_chunks_and_deletes(b: Backend) {
+    use kehu_store::insight as ins;
+    let ctx = Ctx::new(b).await;
+    let (t, _) = ctx.new_tenant().await;
+    let (other, _) = ctx.new_tenant().await;
+    let mut ids = Vec::new();
+    let mut rids = Vec::new();
+    for name in ["甲", "乙", "丙"] {
+        let (id, rid) = ctx.customer(&t, name, None, &[], name).await;
+        ids.push(id);
+        rids.push(rid);
+    }
+    let (foreign, _) = ctx.customer(&other, "丁", None, &[], "丁").await;
+    let tag = |id: &str| ins::TagRow {
+        customer_id: id.into(),
+        tag: "常客".into(),
+        rule_id: None,
+        since: 1,
+        created_at: 1,
+    };
+    let mut tx = ctx.store.begin().await.unwrap();
+    let mut rows: Vec<_> = ids
+        .iter()
+        .map(|id| insight_row(id, 1, "B", "active"))
+        .collect();
+    // 乙 was re-classified (after an order) at 200; the others at 5.
+    rows[1].computed_at = 200;
+    ins::insert_all(&mut tx, &t, rows).await.unwrap();
+    ins::insert_tags(&mut tx, &t, ids.iter().map(|id| tag(id)).collect())
+        .await
+        .unwrap();
+    ins::insert_all(
+        &mut tx,
+        &other,
+        vec![insight_row(&foreign, 1, "A", "loyal")],
+    )
+    .await
+    .unwrap();
+    ins::insert_tags(&mut tx, &other, vec![tag(&foreign)])
+        .await
+        .unwrap();
+    let all: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let newer = ins::written_after(&mut tx, &t, &all, 100).await.unwrap();
+    assert_eq!(newer, [ids[1].clone()].into_iter().collect());
+    assert_eq!(
+        ins::written_after(&mut tx, &t, &all, 1)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(
+        ins::written_after(&mut tx, &t, &all, 200)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Another tenant's row with the same id is never seen or touched.
+    assert!(
+        ins::written_after(&mut tx, &other, &all, 1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    ins::clear_customers(&mut tx, &t, &[&ids[0], &foreign])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let state = |tenant: String, id: String| {
+        let ctx = &ctx;
+        async move {
+            let mut r = ctx.store.reader().await.unwrap();
+            let row = ins::insight(&mut r.conn(), &tenant, &id).await.unwrap();
+            let tags = ins::tags(&mut r.conn(), &tenant, Some(&id)).await.unwrap();
+            (row.is_some(), tags.len())
+        }
+    };
+    assert_eq!(state(t.clone(), ids[0].clone()).await, (false, 0));
+    assert_eq!(state(t.clone(), ids[1].clone()).await, (true, 1));
+    assert_eq!(state(other.clone(), foreign.clone()).await, (true, 1));
+
+    // Deleting 丙 at 1,000 removes its classification and tags.
+    let mut tx = ctx.store.begin().await.unwrap();
+    cs::delete_customer(&mut tx, &t, &ids[2], rids[2], 1, 1_000)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(state(t.clone(), ids[2].clone()).await, (false, 0));
+
+    // A run that loaded 丙 before the delete writes it back; the run's last
+    // step removes what belongs to customers deleted since the run began.
+    let mut tx = ctx.store.begin().await.unwrap();
+    ins::insert_all(&mut tx, &t, vec![insight_row(&ids[2], 1, "B", "active")])
+        .await
+        .unwrap();
+    ins::insert_tags(&mut tx, &t, vec![tag(&ids[2])])
+        .await
+        .unwrap();
+    ins::clear_deleted(&mut tx, &t, 1_001).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(state(t.clone(), ids[2].clone()).await, (true, 1));
+    let mut tx = ctx.store.begin().await.unwrap();
+    ins::clear_deleted(&mut tx, &t, 1_000).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(state(t.clone(), ids[2].clone()).await, (false, 0));
+    assert_eq!(state(t.clone(), ids[1].clone()).await, (true, 1));
+    assert_eq!(state(other.clone(), foreign.clone()).await, (true, 1));
+    ctx.close().await;
+}
+
+both!(classification_chunks_and_deletes);
