@@ -1480,9 +1480,13 @@ impl App {
                 .or_default()
                 .insert(t.tag.clone());
         }
-        let since_before: HashMap<(&str, &str), i64> = old_tags
+        // (customer, tag) -> (since, rule): a tag kept keeps its since.
+        let held: HashMap<(&str, &str), (i64, Option<&str>)> = old_tags
             .iter()
-            .map(|t| ((t.customer_id.as_str(), t.tag.as_str()), t.since))
+            .map(|t| {
+                let key = (t.customer_id.as_str(), t.tag.as_str());
+                (key, (t.since, t.rule_id.as_deref()))
+            })
             .collect();
         let inputs: Vec<CustomerIn> = customers
             .iter()
@@ -1535,29 +1539,37 @@ impl App {
         for chunk in pairs.chunks(RUN_CHUNK) {
             let mut tx = self.store.begin_bulk().await?;
             let ids: Vec<&str> = chunk.iter().map(|(c, _)| c.id.as_str()).collect();
-            let newer = st::written_after(&mut tx, tenant_id, &ids, now).await?;
-            let ids: Vec<&str> = ids.into_iter().filter(|id| !newer.contains(*id)).collect();
-            st::clear_customers(&mut tx, tenant_id, &ids).await?;
+            let stored = st::stored_for_run(&mut tx, tenant_id, &ids).await?;
             let mut changes = Changes::new();
             let mut rows = Vec::with_capacity(chunk.len());
-            let mut tag_rows = Vec::new();
+            let (mut removed, mut added) = (Vec::new(), Vec::new());
             for (c, o) in chunk {
                 for &i in &o.tags {
                     *rule_counts.entry(rules[i].id.clone()).or_default() += 1;
                 }
-                if newer.contains(&c.id) {
+                if stored.get(&c.id).is_some_and(|s| s.computed_at > now) {
+                    // Re-classified after an order while this run computed:
+                    // that result saw the order, this one did not.
                     continue;
                 }
                 let p = c.previous.as_ref();
                 let new_tags = new_tag_map(o, &rules);
                 let before = tags_before.get(c.id.as_str()).unwrap_or(&empty);
                 changes.record(tenant_id, &c.id, run_id, now, o, p, before, &new_tags);
+                for tag in before.iter().filter(|t| !new_tags.contains_key(*t)) {
+                    removed.push((c.id.clone(), tag.clone()));
+                }
                 for (tag, rule_id) in new_tags {
-                    let since = since_before
-                        .get(&(c.id.as_str(), tag.as_str()))
-                        .copied()
-                        .unwrap_or(now);
-                    tag_rows.push(TagRow {
+                    let old = held.get(&(c.id.as_str(), tag.as_str()));
+                    if old.is_some_and(|o| o.1 == Some(rule_id.as_str())) {
+                        continue;
+                    }
+                    if old.is_some() {
+                        // Now given by another rule: replaced, since kept.
+                        removed.push((c.id.clone(), tag.clone()));
+                    }
+                    let since = old.map_or(now, |o| o.0);
+                    added.push(TagRow {
                         customer_id: c.id.clone(),
                         tag,
                         rule_id: Some(rule_id),
@@ -1570,8 +1582,8 @@ impl App {
             tier_changes += changes.tier;
             stage_changes += changes.stage;
             tag_changes += changes.tags;
-            st::insert_all(&mut tx, tenant_id, rows).await?;
-            st::insert_tags(&mut tx, tenant_id, tag_rows).await?;
+            st::write_run_rows(&mut tx, tenant_id, rows, &stored).await?;
+            st::retag(&mut tx, tenant_id, &removed, added).await?;
             st::insert_timeline_rows(&mut tx, changes.rows).await?;
             tx.commit().await?;
         }

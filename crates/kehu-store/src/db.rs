@@ -405,6 +405,40 @@ pub async fn insert_rows(
     columns: &[&str],
     rows: Vec<Vec<Arg>>,
 ) -> Result<(), StoreError> {
+    insert_with(tx, table, columns, rows, "").await
+}
+
+/// [`insert_rows`], where a row whose `key` exists already updates that
+/// row's `update` columns instead (both backends' `ON CONFLICT … DO UPDATE`).
+/// Columns left out of `update` keep their stored values, and on SQLite an
+/// index none of whose columns are updated is not touched.
+pub async fn upsert_rows(
+    tx: &mut Tx,
+    table: &str,
+    columns: &[&str],
+    key: &[&str],
+    update: &[&str],
+    rows: Vec<Vec<Arg>>,
+) -> Result<(), StoreError> {
+    let set: Vec<String> = update
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    let tail = format!(
+        " ON CONFLICT ({}) DO UPDATE SET {}",
+        key.join(", "),
+        set.join(", ")
+    );
+    insert_with(tx, table, columns, rows, &tail).await
+}
+
+async fn insert_with(
+    tx: &mut Tx,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Arg>>,
+    tail: &str,
+) -> Result<(), StoreError> {
     // SQLite finds a named parameter (`$N`) by a linear scan of the
     // statement's names, once per bound value, so large statements with `$N`
     // bind in quadratic time (15 % of a classification run's CPU). Anonymous
@@ -436,6 +470,7 @@ pub async fn insert_rows(
             }
             q.push(")");
         }
+        q.push(tail);
         tx.exec(q).await?;
     }
     Ok(())

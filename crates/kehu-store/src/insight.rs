@@ -8,7 +8,7 @@
 //! customer's insight, the at-risk and upgrade lists, cost-benefit, rule
 //! previews) join `customers` with the viewer's data scope.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use crate::fast::row;
 
@@ -420,49 +420,131 @@ pub async fn refresh_statistics(store: &crate::Store) -> Result<()> {
 }
 
 row! {
-    struct CustomerIdRow {
-        customer_id: String,
+    /// A customer's stored classification as far as a full run needs it:
+    /// when it was written, and the columns the indexes hold.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct StoredInsight {
+        pub customer_id: String,
+        pub computed_at: i64,
+        pub tier: String,
+        pub stage: String,
+        pub value_at_risk_fen: Option<i64>,
+        pub upgrade_tier: Option<String>,
+        pub predicted_12m_fen: Option<i64>,
+        pub created_at: i64,
     }
 }
 
-/// Of `ids`, the customers whose classification was written after `since`:
-/// an order came in while a full run computed, and the per-customer update
-/// it caused saw that order, so the run must not write over it.
-pub async fn written_after(
+impl StoredInsight {
+    /// Whether `row` would leave every index entry of this one as it is.
+    fn same_keys(&self, row: &InsightRow) -> bool {
+        self.tier == row.tier
+            && self.stage == row.stage
+            && self.value_at_risk_fen == row.value_at_risk_fen
+            && self.upgrade_tier == row.upgrade_tier
+            && self.predicted_12m_fen == row.predicted_12m_fen
+            && self.created_at == row.created_at
+    }
+}
+
+/// The stored classification of `ids`, by customer id: a full run's chunk
+/// compares against it. On PostgreSQL the rows stay locked until the chunk
+/// commits, so an order's per-customer update cannot slip in between.
+pub async fn stored_for_run(
     tx: &mut Tx,
     tenant_id: &str,
     ids: &[&str],
-    since: i64,
-) -> Result<HashSet<String>> {
+) -> Result<HashMap<String, StoredInsight>> {
     if ids.is_empty() {
-        return Ok(HashSet::new());
+        return Ok(HashMap::new());
     }
-    let mut q = Sql::new("SELECT customer_id FROM customer_insight WHERE tenant_id = ");
+    let mut q = Sql::new(
+        "SELECT customer_id, computed_at, tier, stage, value_at_risk_fen, upgrade_tier,
+            predicted_12m_fen, created_at FROM customer_insight WHERE tenant_id = ",
+    );
     q.bind(tenant_id)
-        .push(" AND computed_at > ")
-        .bind(since)
         .push(" AND customer_id IN (")
         .bind_list(ids.iter().copied())
         .push(")");
-    let rows: Vec<CustomerIdRow> = tx.all(q).await?;
-    Ok(rows.into_iter().map(|r| r.customer_id).collect())
+    if tx.is_pg() {
+        q.push(" FOR UPDATE");
+    }
+    let rows: Vec<StoredInsight> = tx.all(q).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.customer_id.clone(), r))
+        .collect())
 }
 
-/// Removes the classification and tags of `ids`: a full run writes the
-/// tenant a chunk of customers at a time, each chunk replacing its own.
-pub async fn clear_customers(tx: &mut Tx, tenant_id: &str, ids: &[&str]) -> Result<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    for table in ["customer_insight", "customer_tags"] {
-        let mut q = Sql::new(&format!("DELETE FROM {table} WHERE tenant_id = "));
-        q.bind(tenant_id)
-            .push(" AND customer_id IN (")
-            .bind_list(ids.iter().copied())
-            .push(")");
-        tx.exec(q).await?;
+/// Columns an index of `customer_insight` holds (see the migrations).
+const INSIGHT_INDEXED: [&str; 8] = [
+    "tenant_id",
+    "customer_id",
+    "tier",
+    "stage",
+    "value_at_risk_fen",
+    "upgrade_tier",
+    "predicted_12m_fen",
+    "created_at",
+];
+
+/// Writes a full run's classification of a chunk of customers (`stored` as
+/// read by [`stored_for_run`]). Most customers keep their tier and stage
+/// from one night to the next: their rows are updated in place without
+/// touching the indexes, so a chunk rewrites a run of neighbouring table
+/// pages, not a page of every index per customer (deleting and inserting
+/// every row made the write phase twice as slow once it was split into
+/// chunks). The others are inserted or replaced whole.
+pub async fn write_run_rows(
+    tx: &mut Tx,
+    tenant_id: &str,
+    rows: Vec<InsightRow>,
+    stored: &HashMap<String, StoredInsight>,
+) -> Result<()> {
+    let (same, other): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|r| stored.get(&r.customer_id).is_some_and(|s| s.same_keys(r)));
+    let cols = columns();
+    let key = ["tenant_id", "customer_id"];
+    let unindexed: Vec<&str> = INSIGHT_COLS
+        .iter()
+        .copied()
+        .filter(|c| !INSIGHT_INDEXED.contains(c))
+        .collect();
+    let all: Vec<&str> = INSIGHT_COLS
+        .iter()
+        .copied()
+        .filter(|c| !key.contains(c))
+        .collect();
+    for (rows, update) in [(same, &unindexed), (other, &all)] {
+        let args = rows
+            .into_iter()
+            .map(|r| insight_args(tenant_id, r))
+            .collect();
+        crate::db::upsert_rows(tx, "customer_insight", &cols, &key, update, args).await?;
     }
     Ok(())
+}
+
+/// Changes a chunk of customers' tags: `removed` (customer id, tag) pairs
+/// go, `added` rows come; tags a customer keeps are left as they are.
+pub async fn retag(
+    tx: &mut Tx,
+    tenant_id: &str,
+    removed: &[(String, String)],
+    added: Vec<TagRow>,
+) -> Result<()> {
+    for chunk in removed.chunks(400) {
+        let mut q = Sql::new("DELETE FROM customer_tags WHERE tenant_id = ");
+        q.bind(tenant_id).push(" AND (customer_id, tag) IN (");
+        for (i, (id, tag)) in chunk.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" });
+            q.bind(id.as_str()).push(", ").bind(tag.as_str()).push(")");
+        }
+        q.push(")");
+        tx.exec(q).await?;
+    }
+    insert_tags(tx, tenant_id, added).await
 }
 
 /// Removes the classification and tags of customers deleted at or after
@@ -485,9 +567,7 @@ pub async fn clear_deleted(tx: &mut Tx, tenant_id: &str, since: i64) -> Result<(
     Ok(())
 }
 
-/// Adds classification rows (a full run writes them a chunk at a time after
-/// [`clear_customers`], so memory stays bounded and no transaction holds
-/// SQLite's write lock for long).
+/// Adds classification rows (bulk loads; a full run uses [`write_run_rows`]).
 pub async fn insert_all(tx: &mut Tx, tenant_id: &str, rows: Vec<InsightRow>) -> Result<()> {
     let args = rows
         .into_iter()

@@ -1916,9 +1916,11 @@ async fn planner_row_estimate(b: Backend) {
 }
 both!(planner_row_estimate);
 
-/// A full run replaces a chunk of customers at a time: it leaves a customer
-/// re-classified after its start alone, and a deleted customer's
-/// classification goes with it (and again if a run wrote it back).
+/// A full run rewrites a chunk of customers at a time: rows whose indexed
+/// columns keep their values are updated in place, the others replaced,
+/// and the indexes agree either way; tags change only where they changed;
+/// a deleted customer's classification goes with it (and again if a run
+/// wrote it back).
 async fn classification_chunks_and_deletes(b: Backend) {
     use kehu_store::insight as ins;
     let ctx = Ctx::new(b).await;
@@ -1926,30 +1928,34 @@ async fn classification_chunks_and_deletes(b: Backend) {
     let (other, _) = ctx.new_tenant().await;
     let mut ids = Vec::new();
     let mut rids = Vec::new();
-    for name in ["甲", "乙", "丙"] {
+    for name in ["甲", "乙", "丙", "戊"] {
         let (id, rid) = ctx.customer(&t, name, None, &[], name).await;
         ids.push(id);
         rids.push(rid);
     }
     let (foreign, _) = ctx.customer(&other, "丁", None, &[], "丁").await;
-    let tag = |id: &str| ins::TagRow {
+    let tag = |id: &str, tag: &str| ins::TagRow {
         customer_id: id.into(),
-        tag: "常客".into(),
-        rule_id: None,
+        tag: tag.into(),
+        rule_id: Some("r1".into()),
         since: 1,
         created_at: 1,
     };
     let mut tx = ctx.store.begin().await.unwrap();
-    let mut rows: Vec<_> = ids
+    let mut rows: Vec<_> = ids[..3]
         .iter()
         .map(|id| insight_row(id, 1, "B", "active"))
         .collect();
     // 乙 was re-classified (after an order) at 200; the others at 5.
     rows[1].computed_at = 200;
     ins::insert_all(&mut tx, &t, rows).await.unwrap();
-    ins::insert_tags(&mut tx, &t, ids.iter().map(|id| tag(id)).collect())
-        .await
-        .unwrap();
+    ins::insert_tags(
+        &mut tx,
+        &t,
+        ids[..3].iter().map(|id| tag(id, "常客")).collect(),
+    )
+    .await
+    .unwrap();
     ins::insert_all(
         &mut tx,
         &other,
@@ -1957,57 +1963,143 @@ async fn classification_chunks_and_deletes(b: Backend) {
     )
     .await
     .unwrap();
-    ins::insert_tags(&mut tx, &other, vec![tag(&foreign)])
-        .await
-        .unwrap();
-    let all: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let newer = ins::written_after(&mut tx, &t, &all, 100).await.unwrap();
-    assert_eq!(newer, [ids[1].clone()].into_iter().collect());
-    assert_eq!(
-        ins::written_after(&mut tx, &t, &all, 1)
-            .await
-            .unwrap()
-            .len(),
-        3
-    );
-    assert!(
-        ins::written_after(&mut tx, &t, &all, 200)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    // Another tenant's row with the same id is never seen or touched.
-    assert!(
-        ins::written_after(&mut tx, &other, &all, 1)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    ins::clear_customers(&mut tx, &t, &[&ids[0], &foreign])
+    ins::insert_tags(&mut tx, &other, vec![tag(&foreign, "常客")])
         .await
         .unwrap();
     tx.commit().await.unwrap();
 
-    let state = |tenant: String, id: String| {
+    let all: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut tx = ctx.store.begin().await.unwrap();
+    let stored = ins::stored_for_run(&mut tx, &t, &all).await.unwrap();
+    let mut at: Vec<_> = stored
+        .values()
+        .map(|s| (s.customer_id.clone(), s.computed_at))
+        .collect();
+    at.sort();
+    let mut expect_at = vec![
+        (ids[0].clone(), 5),
+        (ids[1].clone(), 200),
+        (ids[2].clone(), 5),
+    ];
+    expect_at.sort();
+    assert_eq!(at, expect_at, "戊 has no row yet");
+    // Another tenant's rows are never seen.
+    assert!(
+        ins::stored_for_run(&mut tx, &other, &all)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The run: 甲 keeps tier and stage (new scores, facts and run), 丙 moves
+    // to tier A, 戊 is new.
+    let mut same = insight_row(&ids[0], 1, "B", "active");
+    same.run_id = "run-2".into();
+    same.computed_at = 300;
+    same.p_alive = Some(0.25);
+    same.facts = Some("{\"orders_90d\": 3}".into());
+    same.signals = "[\"x\"]".into();
+    let mut moved = insight_row(&ids[2], 1, "A", "active");
+    moved.run_id = "run-2".into();
+    moved.computed_at = 300;
+    moved.value_at_risk_fen = Some(12_300);
+    let mut new = insight_row(&ids[3], 1, "A", "loyal");
+    new.computed_at = 300;
+    ins::write_run_rows(
+        &mut tx,
+        &t,
+        vec![same.clone(), moved.clone(), new.clone()],
+        &stored,
+    )
+    .await
+    .unwrap();
+    // 甲 loses 常客 and gains 新客; 丙's 常客 now comes from another rule.
+    let mut regiven = tag(&ids[2], "常客");
+    regiven.rule_id = Some("r2".into());
+    ins::retag(
+        &mut tx,
+        &t,
+        &[
+            (ids[0].clone(), "常客".into()),
+            (ids[2].clone(), "常客".into()),
+            (foreign.clone(), "常客".into()),
+        ],
+        vec![tag(&ids[0], "新客"), regiven.clone()],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut r = ctx.store.reader().await.unwrap();
+    for row in [&same, &moved, &new] {
+        let got = ins::insight(&mut r.conn(), &t, &row.customer_id)
+            .await
+            .unwrap();
+        assert_eq!(got.as_ref(), Some(row));
+    }
+    let tags_of = |id: &str| {
+        let id = id.to_string();
+        let t = t.clone();
         let ctx = &ctx;
         async move {
             let mut r = ctx.store.reader().await.unwrap();
-            let row = ins::insight(&mut r.conn(), &tenant, &id).await.unwrap();
-            let tags = ins::tags(&mut r.conn(), &tenant, Some(&id)).await.unwrap();
+            ins::tags(&mut r.conn(), &t, Some(&id)).await.unwrap()
+        }
+    };
+    let names = |v: Vec<ins::TagRow>| v.into_iter().map(|t| t.tag).collect::<Vec<_>>();
+    assert_eq!(names(tags_of(&ids[0]).await), ["新客"]);
+    assert_eq!(names(tags_of(&ids[1]).await), ["常客"]);
+    assert_eq!(tags_of(&ids[2]).await, [regiven]);
+    drop(r);
+    // The tier index agrees with the rows.
+    let v = ctx.all(&t);
+    let tier = |x: &str| CustomerFilter {
+        tier: Some(x.into()),
+        ..Default::default()
+    };
+    let mut a: Vec<String> = list_all(&ctx, &v, &tier("A"))
+        .await
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    a.sort();
+    let mut want = vec![ids[2].clone(), ids[3].clone()];
+    want.sort();
+    assert_eq!(a, want);
+    let mut bs: Vec<String> = list_all(&ctx, &v, &tier("B"))
+        .await
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    bs.sort();
+    let mut want = vec![ids[0].clone(), ids[1].clone()];
+    want.sort();
+    assert_eq!(bs, want);
+    // The other tenant's tag is untouched.
+    let mut r = ctx.store.reader().await.unwrap();
+    assert_eq!(
+        ins::tags(&mut r.conn(), &other, None).await.unwrap().len(),
+        1
+    );
+    drop(r);
+
+    let state = |id: String| {
+        let t = t.clone();
+        let ctx = &ctx;
+        async move {
+            let mut r = ctx.store.reader().await.unwrap();
+            let row = ins::insight(&mut r.conn(), &t, &id).await.unwrap();
+            let tags = ins::tags(&mut r.conn(), &t, Some(&id)).await.unwrap();
             (row.is_some(), tags.len())
         }
     };
-    assert_eq!(state(t.clone(), ids[0].clone()).await, (false, 0));
-    assert_eq!(state(t.clone(), ids[1].clone()).await, (true, 1));
-    assert_eq!(state(other.clone(), foreign.clone()).await, (true, 1));
-
     // Deleting 丙 at 1,000 removes its classification and tags.
     let mut tx = ctx.store.begin().await.unwrap();
     cs::delete_customer(&mut tx, &t, &ids[2], rids[2], 1, 1_000)
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(state(t.clone(), ids[2].clone()).await, (false, 0));
+    assert_eq!(state(ids[2].clone()).await, (false, 0));
 
     // A run that loaded 丙 before the delete writes it back; the run's last
     // step removes what belongs to customers deleted since the run began.
@@ -2015,18 +2107,25 @@ async fn classification_chunks_and_deletes(b: Backend) {
     ins::insert_all(&mut tx, &t, vec![insight_row(&ids[2], 1, "B", "active")])
         .await
         .unwrap();
-    ins::insert_tags(&mut tx, &t, vec![tag(&ids[2])])
+    ins::insert_tags(&mut tx, &t, vec![tag(&ids[2], "常客")])
         .await
         .unwrap();
     ins::clear_deleted(&mut tx, &t, 1_001).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(state(t.clone(), ids[2].clone()).await, (true, 1));
+    assert_eq!(state(ids[2].clone()).await, (true, 1));
     let mut tx = ctx.store.begin().await.unwrap();
     ins::clear_deleted(&mut tx, &t, 1_000).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(state(t.clone(), ids[2].clone()).await, (false, 0));
-    assert_eq!(state(t.clone(), ids[1].clone()).await, (true, 1));
-    assert_eq!(state(other.clone(), foreign.clone()).await, (true, 1));
+    assert_eq!(state(ids[2].clone()).await, (false, 0));
+    assert_eq!(state(ids[1].clone()).await, (true, 1));
+    let mut r = ctx.store.reader().await.unwrap();
+    assert!(
+        ins::insight(&mut r.conn(), &other, &foreign)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    drop(r);
     ctx.close().await;
 }
 
