@@ -1582,7 +1582,7 @@ impl App {
             tier_changes += changes.tier;
             stage_changes += changes.stage;
             tag_changes += changes.tags;
-            st::write_run_rows(&mut tx, tenant_id, rows, &stored).await?;
+            st::write_run_rows(&mut tx, tenant_id, rows, &stored, now).await?;
             st::retag(&mut tx, tenant_id, &removed, added).await?;
             st::insert_timeline_rows(&mut tx, changes.rows).await?;
             tx.commit().await?;

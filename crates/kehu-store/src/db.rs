@@ -411,24 +411,31 @@ pub async fn insert_rows(
 /// [`insert_rows`], where a row whose `key` exists already updates that
 /// row's `update` columns instead (both backends' `ON CONFLICT … DO UPDATE`).
 /// Columns left out of `update` keep their stored values, and on SQLite an
-/// index none of whose columns are updated is not touched.
+/// index none of whose columns are updated is not touched. With `only_if`
+/// (SQL over the stored row, written by the caller, never user input) a
+/// stored row for which it is false is left as it is.
 pub async fn upsert_rows(
     tx: &mut Tx,
     table: &str,
     columns: &[&str],
     key: &[&str],
     update: &[&str],
+    only_if: Option<&str>,
     rows: Vec<Vec<Arg>>,
 ) -> Result<(), StoreError> {
     let set: Vec<String> = update
         .iter()
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
-    let tail = format!(
+    let mut tail = format!(
         " ON CONFLICT ({}) DO UPDATE SET {}",
         key.join(", "),
         set.join(", ")
     );
+    if let Some(cond) = only_if {
+        tail.push_str(" WHERE ");
+        tail.push_str(cond);
+    }
     insert_with(tx, table, columns, rows, &tail).await
 }
 

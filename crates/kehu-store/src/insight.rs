@@ -448,8 +448,7 @@ impl StoredInsight {
 }
 
 /// The stored classification of `ids`, by customer id: a full run's chunk
-/// compares against it. On PostgreSQL the rows stay locked until the chunk
-/// commits, so an order's per-customer update cannot slip in between.
+/// compares against it.
 pub async fn stored_for_run(
     tx: &mut Tx,
     tenant_id: &str,
@@ -466,9 +465,6 @@ pub async fn stored_for_run(
         .push(" AND customer_id IN (")
         .bind_list(ids.iter().copied())
         .push(")");
-    if tx.is_pg() {
-        q.push(" FOR UPDATE");
-    }
     let rows: Vec<StoredInsight> = tx.all(q).await?;
     Ok(rows
         .into_iter()
@@ -494,12 +490,15 @@ const INSIGHT_INDEXED: [&str; 8] = [
 /// touching the indexes, so a chunk rewrites a run of neighbouring table
 /// pages, not a page of every index per customer (deleting and inserting
 /// every row made the write phase twice as slow once it was split into
-/// chunks). The others are inserted or replaced whole.
+/// chunks). The others are inserted or replaced whole. A stored row written
+/// after `run_at` (an order's per-customer update that committed since
+/// `stored` was read, on PostgreSQL) is kept.
 pub async fn write_run_rows(
     tx: &mut Tx,
     tenant_id: &str,
     rows: Vec<InsightRow>,
     stored: &HashMap<String, StoredInsight>,
+    run_at: i64,
 ) -> Result<()> {
     let (same, other): (Vec<_>, Vec<_>) = rows
         .into_iter()
@@ -516,12 +515,22 @@ pub async fn write_run_rows(
         .copied()
         .filter(|c| !key.contains(c))
         .collect();
+    let only_if = format!("customer_insight.computed_at <= {run_at}");
     for (rows, update) in [(same, &unindexed), (other, &all)] {
         let args = rows
             .into_iter()
             .map(|r| insight_args(tenant_id, r))
             .collect();
-        crate::db::upsert_rows(tx, "customer_insight", &cols, &key, update, args).await?;
+        crate::db::upsert_rows(
+            tx,
+            "customer_insight",
+            &cols,
+            &key,
+            update,
+            Some(&only_if),
+            args,
+        )
+        .await?;
     }
     Ok(())
 }

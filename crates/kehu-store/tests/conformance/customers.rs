@@ -2005,11 +2005,16 @@ async fn classification_chunks_and_deletes(b: Backend) {
     moved.value_at_risk_fen = Some(12_300);
     let mut new = insight_row(&ids[3], 1, "A", "loyal");
     new.computed_at = 300;
+    // 乙's stored row is newer than the run (written at 200, the run began
+    // at 100): the run's row for it is not written.
+    let mut stale = insight_row(&ids[1], 1, "C", "active");
+    stale.computed_at = 300;
     ins::write_run_rows(
         &mut tx,
         &t,
-        vec![same.clone(), moved.clone(), new.clone()],
+        vec![same.clone(), moved.clone(), new.clone(), stale],
         &stored,
+        100,
     )
     .await
     .unwrap();
@@ -2037,6 +2042,11 @@ async fn classification_chunks_and_deletes(b: Backend) {
             .unwrap();
         assert_eq!(got.as_ref(), Some(row));
     }
+    let kept = ins::insight(&mut r.conn(), &t, &ids[1])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((kept.tier.as_str(), kept.computed_at), ("B", 200));
     let tags_of = |id: &str| {
         let id = id.to_string();
         let t = t.clone();

@@ -21,7 +21,11 @@ async fn migrations_are_idempotent(b: Backend) {
         .int(sql!("SELECT COUNT(*) FROM _sqlx_migrations"))
         .await
         .unwrap();
-    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+    let dir = match b {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let files = std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
         .unwrap()
         .count() as i64;
     assert_eq!(applied, Some(files), "each migration recorded once");
