@@ -1444,7 +1444,6 @@ impl App {
         let keys = self.tenant_keys(tenant_id).await?;
         let mut r = self.store.reader().await?;
         let customers = st::run_customers(&mut r.conn(), tenant_id).await?;
-        let old_tags = st::tags(&mut r.conn(), tenant_id, None).await?;
         let rule_rows = st::rules(&mut r.conn(), tenant_id).await?;
         let ids: Vec<&str> = customers.iter().map(|c| c.id.as_str()).collect();
         // Orders come grouped by customer id; a cursor into the sorted ids
@@ -1473,21 +1472,6 @@ impl App {
             orders, categories, ..
         } = load;
         drop(r);
-        let mut tags_before: HashMap<&str, BTreeSet<String>> = HashMap::new();
-        for t in &old_tags {
-            tags_before
-                .entry(t.customer_id.as_str())
-                .or_default()
-                .insert(t.tag.clone());
-        }
-        // (customer, tag) -> (since, rule): a tag kept keeps its since.
-        let held: HashMap<(&str, &str), (i64, Option<&str>)> = old_tags
-            .iter()
-            .map(|t| {
-                let key = (t.customer_id.as_str(), t.tag.as_str());
-                (key, (t.since, t.rule_id.as_deref()))
-            })
-            .collect();
         let inputs: Vec<CustomerIn> = customers
             .iter()
             .map(|c| {
@@ -1528,7 +1512,6 @@ impl App {
         let t_write = std::time::Instant::now();
         let mut rule_counts: BTreeMap<String, i64> =
             rule_rows.iter().map(|r| (r.id.clone(), 0)).collect();
-        let empty = BTreeSet::new();
         let (mut tier_changes, mut stage_changes, mut tag_changes) = (0, 0, 0);
         // Each chunk of customers is replaced in a short transaction of its
         // own: one transaction for a whole tenant held SQLite's write lock
@@ -1539,35 +1522,56 @@ impl App {
         for chunk in pairs.chunks(RUN_CHUNK) {
             let mut tx = self.store.begin_bulk().await?;
             let ids: Vec<&str> = chunk.iter().map(|(c, _)| c.id.as_str()).collect();
+            // What the chunk's customers hold now, read under this
+            // transaction: the run diffs against it, not against what it
+            // loaded before computing (another write may have come since).
             let stored = st::stored_for_run(&mut tx, tenant_id, &ids).await?;
+            let deleted = st::deleted_among(&mut tx, tenant_id, &ids).await?;
+            // customer -> tag -> (since, rule)
+            let mut held: HashMap<String, BTreeMap<String, (i64, Option<String>)>> = HashMap::new();
+            for t in st::tags_of(&mut tx, tenant_id, &ids).await? {
+                held.entry(t.customer_id)
+                    .or_default()
+                    .insert(t.tag, (t.since, t.rule_id));
+            }
             let mut changes = Changes::new();
             let mut rows = Vec::with_capacity(chunk.len());
             let (mut removed, mut added) = (Vec::new(), Vec::new());
+            let no_tags = BTreeMap::new();
             for (c, o) in chunk {
                 for &i in &o.tags {
                     *rule_counts.entry(rules[i].id.clone()).or_default() += 1;
                 }
-                if stored.get(&c.id).is_some_and(|s| s.computed_at > now) {
-                    // Re-classified after an order while this run computed:
-                    // that result saw the order, this one did not.
+                let stored = stored.get(&c.id);
+                if deleted.contains(&c.id) || stored.is_some_and(|s| s.computed_at > now) {
+                    // Deleted since the run loaded it, or re-classified after
+                    // an order while the run computed (that result saw the
+                    // order; this one did not).
                     continue;
                 }
-                let p = c.previous.as_ref();
+                let previous = stored.map(st::StoredInsight::previous);
                 let new_tags = new_tag_map(o, &rules);
-                let before = tags_before.get(c.id.as_str()).unwrap_or(&empty);
-                changes.record(tenant_id, &c.id, run_id, now, o, p, before, &new_tags);
+                let held = held.get(&c.id).unwrap_or(&no_tags);
+                let before: BTreeSet<String> = held.keys().cloned().collect();
+                changes.record(
+                    tenant_id,
+                    &c.id,
+                    run_id,
+                    now,
+                    o,
+                    previous.as_ref(),
+                    &before,
+                    &new_tags,
+                );
                 for tag in before.iter().filter(|t| !new_tags.contains_key(*t)) {
                     removed.push((c.id.clone(), tag.clone()));
                 }
                 for (tag, rule_id) in new_tags {
-                    let old = held.get(&(c.id.as_str(), tag.as_str()));
-                    if old.is_some_and(|o| o.1 == Some(rule_id.as_str())) {
+                    let old = held.get(&tag);
+                    if old.is_some_and(|o| o.1.as_deref() == Some(rule_id.as_str())) {
                         continue;
                     }
-                    if old.is_some() {
-                        // Now given by another rule: replaced, since kept.
-                        removed.push((c.id.clone(), tag.clone()));
-                    }
+                    // A tag now given by another rule is rewritten, since kept.
                     let since = old.map_or(now, |o| o.0);
                     added.push(TagRow {
                         customer_id: c.id.clone(),

@@ -8,7 +8,7 @@
 //! customer's insight, the at-risk and upgrade lists, cost-benefit, rule
 //! previews) join `customers` with the viewer's data scope.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::fast::row;
 
@@ -427,7 +427,9 @@ row! {
         pub customer_id: String,
         pub computed_at: i64,
         pub tier: String,
+        pub tier_since: i64,
         pub stage: String,
+        pub stage_since: i64,
         pub value_at_risk_fen: Option<i64>,
         pub upgrade_tier: Option<String>,
         pub predicted_12m_fen: Option<i64>,
@@ -436,6 +438,15 @@ row! {
 }
 
 impl StoredInsight {
+    pub fn previous(&self) -> PreviousRow {
+        PreviousRow {
+            tier: self.tier.clone(),
+            tier_since: self.tier_since,
+            stage: self.stage.clone(),
+            stage_since: self.stage_since,
+        }
+    }
+
     /// Whether `row` would leave every index entry of this one as it is.
     fn same_keys(&self, row: &InsightRow) -> bool {
         self.tier == row.tier
@@ -458,8 +469,9 @@ pub async fn stored_for_run(
         return Ok(HashMap::new());
     }
     let mut q = Sql::new(
-        "SELECT customer_id, computed_at, tier, stage, value_at_risk_fen, upgrade_tier,
-            predicted_12m_fen, created_at FROM customer_insight WHERE tenant_id = ",
+        "SELECT customer_id, computed_at, tier, tier_since, stage, stage_since,
+            value_at_risk_fen, upgrade_tier, predicted_12m_fen, created_at
+        FROM customer_insight WHERE tenant_id = ",
     );
     q.bind(tenant_id)
         .push(" AND customer_id IN (")
@@ -470,6 +482,42 @@ pub async fn stored_for_run(
         .into_iter()
         .map(|r| (r.customer_id.clone(), r))
         .collect())
+}
+
+/// The tags `ids` hold now (a full run's chunk diffs against these, read in
+/// its own transaction, not against what the run loaded before computing).
+pub async fn tags_of(tx: &mut Tx, tenant_id: &str, ids: &[&str]) -> Result<Vec<TagRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(
+        "SELECT customer_id, tag, rule_id, since, created_at FROM customer_tags WHERE tenant_id = ",
+    );
+    q.bind(tenant_id)
+        .push(" AND customer_id IN (")
+        .bind_list(ids.iter().copied())
+        .push(")");
+    tx.all(q).await
+}
+
+/// Which of `ids` are deleted by now (a run loaded them before): a run
+/// writes nothing for them.
+pub async fn deleted_among(tx: &mut Tx, tenant_id: &str, ids: &[&str]) -> Result<HashSet<String>> {
+    if ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    row! {
+        struct IdRow {
+            id: String,
+        }
+    }
+    let mut q = Sql::new("SELECT id FROM customers WHERE tenant_id = ");
+    q.bind(tenant_id)
+        .push(" AND deleted_at IS NOT NULL AND id IN (")
+        .bind_list(ids.iter().copied())
+        .push(")");
+    let rows: Vec<IdRow> = tx.all(q).await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
 /// Columns an index of `customer_insight` holds (see the migrations).
@@ -536,7 +584,8 @@ pub async fn write_run_rows(
 }
 
 /// Changes a chunk of customers' tags: `removed` (customer id, tag) pairs
-/// go, `added` rows come; tags a customer keeps are left as they are.
+/// go, `added` rows come (a tag an order's per-customer update added
+/// meanwhile takes the run's rule); tags a customer keeps are left as they are.
 pub async fn retag(
     tx: &mut Tx,
     tenant_id: &str,
@@ -553,7 +602,17 @@ pub async fn retag(
         q.push(")");
         tx.exec(q).await?;
     }
-    insert_tags(tx, tenant_id, added).await
+    let args = added.into_iter().map(|t| tag_args(tenant_id, t)).collect();
+    crate::db::upsert_rows(
+        tx,
+        "customer_tags",
+        &TAG_COLS,
+        &["tenant_id", "customer_id", "tag"],
+        &["rule_id"],
+        None,
+        args,
+    )
+    .await
 }
 
 /// Removes the classification and tags of customers deleted at or after
@@ -618,34 +677,29 @@ pub async fn replace_tags(
     insert_tags(tx, tenant_id, rows).await
 }
 
+const TAG_COLS: [&str; 6] = [
+    "tenant_id",
+    "customer_id",
+    "tag",
+    "rule_id",
+    "since",
+    "created_at",
+];
+
+fn tag_args(tenant_id: &str, t: TagRow) -> Vec<Arg> {
+    vec![
+        tenant_id.into(),
+        t.customer_id.into(),
+        t.tag.into(),
+        t.rule_id.into(),
+        t.since.into(),
+        t.created_at.into(),
+    ]
+}
+
 pub async fn insert_tags(tx: &mut Tx, tenant_id: &str, rows: Vec<TagRow>) -> Result<()> {
-    let args = rows
-        .into_iter()
-        .map(|t| {
-            vec![
-                tenant_id.into(),
-                t.customer_id.into(),
-                t.tag.into(),
-                t.rule_id.into(),
-                t.since.into(),
-                t.created_at.into(),
-            ]
-        })
-        .collect();
-    insert_rows(
-        tx,
-        "customer_tags",
-        &[
-            "tenant_id",
-            "customer_id",
-            "tag",
-            "rule_id",
-            "since",
-            "created_at",
-        ],
-        args,
-    )
-    .await
+    let args = rows.into_iter().map(|t| tag_args(tenant_id, t)).collect();
+    insert_rows(tx, "customer_tags", &TAG_COLS, args).await
 }
 
 /// Timeline entries in bulk (a run's changes).

@@ -635,3 +635,109 @@ async fn an_interrupted_run_is_closed(b: Backend) {
     assert_eq!(runs.body["items"][0]["status"], "done", "{}", runs.text);
 }
 both!(an_interrupted_run_is_closed);
+
+/// A full run diffs each customer against what is stored when it writes
+/// that customer: a tag added or removed by another write since the last
+/// run is corrected, a kept tag keeps its `since`, and a deleted customer's
+/// classification went with it.
+async fn a_run_diffs_against_what_is_stored(b: Backend) {
+    use kehu_store::insight as ins;
+    let s = Server::start(b).await;
+    let mut admin = s.login("admin").await;
+    let mut ids = Vec::new();
+    for name in ["杭州甲", "杭州乙", "杭州丙"] {
+        let id = admin
+            .customer(json!({"kind": "person", "name": name, "province": "浙江省"}))
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        order(&mut admin, &id, &day(&s, 10), 10_000, "食品").await;
+        ids.push(id);
+    }
+    let rule = admin
+        .post(
+            "/api/v1/insight/rules",
+            json!({"name": "浙江", "tag": "浙江", "rule": "province = \"浙江省\""}),
+        )
+        .await;
+    assert_eq!(rule.status, StatusCode::CREATED, "{}", rule.text);
+    let first = s
+        .app
+        .run_classification(&s.tenant_id, "test")
+        .await
+        .unwrap();
+    assert_eq!(first.tag_changes, 3);
+    let tags = |id: String| {
+        let s = &s;
+        async move {
+            let mut r = s.app.store.reader().await.unwrap();
+            ins::tags(&mut r.conn(), &s.tenant_id, Some(&id))
+                .await
+                .unwrap()
+        }
+    };
+    let since = tags(ids[0].clone()).await[0].since;
+
+    // Other writes since: 甲 got a stray tag, 乙 lost its tag, 丙 was deleted.
+    let mut tx = s.app.store.begin().await.unwrap();
+    ins::insert_tags(
+        &mut tx,
+        &s.tenant_id,
+        vec![ins::TagRow {
+            customer_id: ids[0].clone(),
+            tag: "手工".into(),
+            rule_id: None,
+            since: 1,
+            created_at: 1,
+        }],
+    )
+    .await
+    .unwrap();
+    ins::retag(
+        &mut tx,
+        &s.tenant_id,
+        &[(ids[1].clone(), "浙江".into())],
+        vec![],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let gone = admin.get(&format!("/api/v1/customers/{}", ids[2])).await;
+    let version = gone.body["version"].as_i64().unwrap();
+    let del = admin
+        .delete(
+            &format!("/api/v1/customers/{}", ids[2]),
+            Some(&format!("\"{version}\"")),
+        )
+        .await;
+    assert!(del.status.is_success(), "{}", del.text);
+    assert!(
+        tags(ids[2].clone()).await.is_empty(),
+        "deleted with its customer"
+    );
+
+    s.clock.advance_ms(DAY_MS);
+    let second = s
+        .app
+        .run_classification(&s.tenant_id, "test")
+        .await
+        .unwrap();
+    assert_eq!(second.customers, 2);
+    assert_eq!(second.tier_changes, 0);
+    assert_eq!(second.tag_changes, 2, "甲 loses 手工, 乙 regains 浙江");
+    let a = tags(ids[0].clone()).await;
+    assert_eq!(a.len(), 1);
+    assert_eq!((a[0].tag.as_str(), a[0].since), ("浙江", since));
+    let b_tags = tags(ids[1].clone()).await;
+    assert_eq!(b_tags.len(), 1);
+    assert_eq!(b_tags[0].since, s.clock.now_ms(), "regained today");
+    let mut r = s.app.store.reader().await.unwrap();
+    assert!(
+        ins::insight(&mut r.conn(), &s.tenant_id, &ids[2])
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+both!(a_run_diffs_against_what_is_stored);
