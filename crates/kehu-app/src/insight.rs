@@ -2391,9 +2391,16 @@ impl App {
                         .get("cause")
                         .and_then(Value::as_str)
                         .unwrap_or("schedule");
-                    self.run_classification(&job.tenant_id, cause)
-                        .await
-                        .map(|_| ())
+                    match self.run_classification(&job.tenant_id, cause).await {
+                        // Another run of the tenant is under way: it
+                        // classifies everyone as of today, so this job's
+                        // work is being done.
+                        Err(AppError::Conflict(e)) if e.code == "insight.run_running" => {
+                            tracing::info!(tenant = %job.tenant_id, "a classification run is already running; job skipped");
+                            Ok(())
+                        }
+                        other => other.map(|_| ()),
+                    }
                 }
                 JOB_CUSTOMER => {
                     let id = payload

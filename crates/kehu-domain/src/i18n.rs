@@ -353,6 +353,11 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
         "A tag rule with this name already exists.",
     ),
     (
+        "insight.run_running",
+        "该租户的客户分类正在运行，请等它结束后再试",
+        "A classification run for this tenant is already in progress; try again when it has finished.",
+    ),
+    (
         "rule.syntax",
         "{field}第 {column} 列有误：{message}",
         "{field} has an error at column {column}: {message}",

@@ -1075,12 +1075,15 @@ const RUN_COLS: &str = "tenant_id, id, cause, status, started_at, finished_at, a
 
 /// Records that a run started (its own short transaction, so the history
 /// shows a run in progress).
+/// Records a new running run; `Unique("run_running")` while another run of
+/// the tenant is running (one at a time: migration 0011).
 pub async fn start_run(tx: &mut Tx, r: &RunRow) -> Result<()> {
     tx.exec(sql!(
         "INSERT INTO insight_runs (tenant_id, id, cause, status, started_at, as_of) VALUES ($1, $2, $3, 'running', $4, $5)",
         &r.tenant_id, &r.id, &r.cause, r.started_at, &r.as_of
     ))
-    .await?;
+    .await
+    .map_err(|e| e.unique_as("run_running"))?;
     Ok(())
 }
 
