@@ -402,6 +402,37 @@ pub async fn admin_exec(pool: &PgPool, statement: &str) -> Result<()> {
     Ok(())
 }
 
+/// Drops the test databases named `<prefix><pid>_…` whose process is gone:
+/// each test process creates one and cannot drop it while other tests may
+/// still use it, so the next run clears what earlier runs left.
+#[doc(hidden)]
+pub async fn drop_stale_test_databases(pool: &PgPool, prefix: &str) -> Result<()> {
+    let names: Vec<String> = {
+        let mut c = pool.acquire().await?;
+        let mut q = Sql::new("SELECT datname AS name FROM pg_database WHERE starts_with(datname, ");
+        q.bind(prefix).push(")");
+        crate::fast::row! {
+            struct Name {
+                name: String,
+            }
+        }
+        let rows: Vec<Name> = Conn::Pg(&mut c).all(q).await?;
+        rows.into_iter().map(|r| r.name).collect()
+    };
+    for name in names {
+        let pid = name[prefix.len()..].split('_').next().unwrap_or("");
+        let alive = !pid.is_empty() && Path::new("/proc").join(pid).exists();
+        if !alive && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            admin_exec(
+                pool,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// A new database file is readable by its owner only (SQLite gives the WAL
 /// and shared-memory files the same mode).
 #[cfg(unix)]

@@ -75,6 +75,9 @@ async fn pg_database() -> String {
             .expect("connect to PostgreSQL (admin URL)");
         match &store {
             Store::Postgres(pool) => {
+                kehu_store::drop_stale_test_databases(pool, "kehu_conf_")
+                    .await
+                    .expect("drop earlier runs' databases");
                 kehu_store::admin_exec(pool, &format!("CREATE DATABASE {name}"))
                     .await
                     .expect("CREATE DATABASE")

@@ -60,6 +60,9 @@ async fn pg_database() -> String {
             .await
             .expect("connect to PostgreSQL");
         if let Store::Postgres(pool) = &store {
+            kehu_store::drop_stale_test_databases(pool, "kehu_test_")
+                .await
+                .expect("drop earlier runs' databases");
             kehu_store::admin_exec(pool, &format!("CREATE DATABASE {name}"))
                 .await
                 .expect("CREATE DATABASE");
