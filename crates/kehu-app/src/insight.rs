@@ -2282,6 +2282,17 @@ impl App {
         let keys = self.tenant_keys(&actor.tenant_id).await?;
         let id = new_id();
         let now = self.now();
+        // A run under way covers this request (one run of a tenant at a
+        // time); saying so beats a queued job that would be skipped.
+        let mut r = self.store.reader().await?;
+        let busy = st::live_run(&mut r.conn(), &actor.tenant_id, now - JOB_LEASE_MS).await?;
+        drop(r);
+        if busy {
+            return Err(AppError::Conflict(FieldError::new(
+                "",
+                "insight.run_running",
+            )));
+        }
         let mut tx = self.store.begin().await?;
         jobs::enqueue(
             &mut tx,

@@ -1141,6 +1141,20 @@ pub async fn fail_stale_runs(
     .await
 }
 
+/// Whether the tenant has a running run that was alive at or after `since`
+/// (a run silent for longer is closed by the next run to start).
+pub async fn live_run(c: &mut Conn<'_>, tenant_id: &str, since: i64) -> Result<bool> {
+    let n = c
+        .int(sql!(
+            "SELECT COUNT(*) FROM insight_runs WHERE tenant_id = $1 AND status = 'running'
+             AND COALESCE(alive_at, started_at) >= $2",
+            tenant_id,
+            since
+        ))
+        .await?;
+    Ok(n.unwrap_or(0) > 0)
+}
+
 pub async fn runs(c: &mut Conn<'_>, tenant_id: &str, limit: i64) -> Result<Vec<RunRow>> {
     c.all(sql!(
         &format!("SELECT {RUN_COLS} FROM insight_runs WHERE tenant_id = $1 ORDER BY started_at DESC, id DESC LIMIT {limit}"),

@@ -188,9 +188,11 @@ pub async fn list_runs(State(s): State<AppState>, auth: Auth) -> ApiResult<Json<
 }
 
 /// Queues a full classification run now; it shows in `GET /insight/runs`
-/// when it starts. Needs `settings.admin`.
+/// when it starts. Needs `settings.admin`. 409 `insight.run_running` while
+/// a run of the tenant is under way (one at a time).
 #[utoipa::path(post, path = "/insight/runs", tag = "insight",
-    responses((status = 202, body = QueuedJob), (status = 403, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 202, body = QueuedJob), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn queue_run(State(s): State<AppState>, auth: Auth) -> ApiResult<Response> {
     let j = s.app.queue_run(&auth.actor).await?;
     Ok((StatusCode::ACCEPTED, Json(j)).into_response())

@@ -517,7 +517,8 @@ export interface paths {
         put?: never;
         /**
          * Queues a full classification run now; it shows in `GET /insight/runs`
-         *     when it starts. Needs `settings.admin`.
+         *     when it starts. Needs `settings.admin`. 409 `insight.run_running` while
+         *     a run of the tenant is under way (one at a time).
          */
         post: operations["queue_run"];
         delete?: never;
@@ -3243,6 +3244,14 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

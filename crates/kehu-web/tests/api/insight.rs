@@ -553,8 +553,24 @@ async fn a_dead_run_is_closed_a_live_one_kept(b: Backend) {
         );
     }
     assert_eq!(runs.iter().filter(|x| x.status == "done").count(), 2);
-    // A second running row is refused by the database itself.
+    // Asking for a run meanwhile says why, in the caller's language.
     drop(r);
+    let mut admin = s.login("admin").await;
+    let busy = admin.post("/api/v1/insight/runs", json!({})).await;
+    assert_eq!(busy.status, StatusCode::CONFLICT, "{}", busy.text);
+    assert_eq!(
+        busy.codes(),
+        vec![(String::new(), "insight.run_running".to_string())]
+    );
+    assert!(
+        busy.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("正在运行"),
+        "{}",
+        busy.text
+    );
+    // A second running row is refused by the database itself.
     let mut tx = s.app.store.begin().await.unwrap();
     let err = st::start_run(
         &mut tx,

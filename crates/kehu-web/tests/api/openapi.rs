@@ -1042,6 +1042,21 @@ async fn every_documented_operation_matches_the_document(b: Backend) {
         sales.call(Method::POST, "/insight/runs", None, &[]).await,
         403,
     );
+    // While a run of the tenant is under way another is refused.
+    {
+        use kehu_store::insight::{RunRow, start_run};
+        let now = s.app.clock.now_ms();
+        let mut tx = s.app.store.begin().await.unwrap();
+        let run = RunRow::running(&s.tenant_id, "under-way", "test", now, "2026-01-01");
+        start_run(&mut tx, &run).await.unwrap();
+        tx.commit().await.unwrap();
+        want(a.call(Method::POST, "/insight/runs", None, &[]).await, 409);
+        let mut tx = s.app.store.begin().await.unwrap();
+        kehu_store::insight::fail_stale_runs(&mut tx, &s.tenant_id, now + 1, now, "test")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
     want(
         a.get(&format!(
             "/customers?tier=D&stage=prospect&tag={}",
