@@ -1539,14 +1539,18 @@ impl App {
             let (mut removed, mut added) = (Vec::new(), Vec::new());
             let no_tags = BTreeMap::new();
             for (c, o) in chunk {
+                if deleted.contains(&c.id) {
+                    // Deleted since the run loaded it: nothing is written.
+                    continue;
+                }
                 for &i in &o.tags {
                     *rule_counts.entry(rules[i].id.clone()).or_default() += 1;
                 }
                 let stored = stored.get(&c.id);
-                if deleted.contains(&c.id) || stored.is_some_and(|s| s.computed_at > now) {
-                    // Deleted since the run loaded it, or re-classified after
-                    // an order while the run computed (that result saw the
-                    // order; this one did not).
+                if stored.is_some_and(|s| s.computed_at > now) {
+                    // Re-classified after an order while the run computed
+                    // (that result saw the order; this one did not). The
+                    // run's tags for it still count towards rule matches.
                     continue;
                 }
                 let previous = stored.map(st::StoredInsight::previous);
