@@ -52,6 +52,8 @@ const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Customers a full run writes per transaction: about 0.1 s of SQLite's
 /// write lock at a million customers, which a request write waits out.
 const RUN_CHUNK: usize = 1000;
+/// The problem code for a second run of a tenant while one is under way.
+pub(crate) const RUN_RUNNING: &str = "insight.run_running";
 
 /// Repeats a beat every [`HEARTBEAT`] on its own task (so it goes on while
 /// the work it vouches for waits, e.g. for the write connection) until
@@ -1234,6 +1236,39 @@ fn compiled(rules: &[st::RuleRow]) -> Vec<TagRule> {
         .collect()
 }
 
+/// Stored tags of a customer: tag -> (since, rule id).
+type HeldTags = BTreeMap<String, (i64, Option<String>)>;
+
+/// A full run's tag changes for one customer, from what it holds to what the
+/// run gives it (tag -> rule id): tags it loses go to `removed`; tags it
+/// gains, or that another rule now gives (keeping their `since`), to `added`.
+/// A tag kept from the same rule is left as it is.
+fn diff_tags(
+    c: &st::RunCustomer,
+    held: &HeldTags,
+    new_tags: BTreeMap<String, String>,
+    now: i64,
+    removed: &mut Vec<(String, String)>,
+    added: &mut Vec<TagRow>,
+) {
+    for tag in held.keys().filter(|t| !new_tags.contains_key(*t)) {
+        removed.push((c.id.clone(), tag.clone()));
+    }
+    for (tag, rule_id) in new_tags {
+        let old = held.get(&tag);
+        if old.is_some_and(|o| o.1.as_deref() == Some(rule_id.as_str())) {
+            continue;
+        }
+        added.push(TagRow {
+            customer_id: c.id.clone(),
+            tag,
+            rule_id: Some(rule_id),
+            since: old.map_or(now, |o| o.0),
+            created_at: c.created_at,
+        });
+    }
+}
+
 fn new_tag_map(o: &CustomerOut, rules: &[TagRule]) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     for &i in &o.tags {
@@ -1527,8 +1562,7 @@ impl App {
             // loaded before computing (another write may have come since).
             let stored = st::stored_for_run(&mut tx, tenant_id, &ids).await?;
             let deleted = st::deleted_among(&mut tx, tenant_id, &ids).await?;
-            // customer -> tag -> (since, rule)
-            let mut held: HashMap<String, BTreeMap<String, (i64, Option<String>)>> = HashMap::new();
+            let mut held: HashMap<String, HeldTags> = HashMap::new();
             for t in st::tags_of(&mut tx, tenant_id, &ids).await? {
                 held.entry(t.customer_id)
                     .or_default()
@@ -1567,24 +1601,7 @@ impl App {
                     &before,
                     &new_tags,
                 );
-                for tag in before.iter().filter(|t| !new_tags.contains_key(*t)) {
-                    removed.push((c.id.clone(), tag.clone()));
-                }
-                for (tag, rule_id) in new_tags {
-                    let old = held.get(&tag);
-                    if old.is_some_and(|o| o.1.as_deref() == Some(rule_id.as_str())) {
-                        continue;
-                    }
-                    // A tag now given by another rule is rewritten, since kept.
-                    let since = old.map_or(now, |o| o.0);
-                    added.push(TagRow {
-                        customer_id: c.id.clone(),
-                        tag,
-                        rule_id: Some(rule_id),
-                        since,
-                        created_at: c.created_at,
-                    });
-                }
+                diff_tags(c, held, new_tags, now, &mut removed, &mut added);
                 rows.push(insight_row(c, run_id, now, o, None));
             }
             tier_changes += changes.tier;
@@ -2292,10 +2309,7 @@ impl App {
         let busy = st::live_run(&mut r.conn(), &actor.tenant_id, now - JOB_LEASE_MS).await?;
         drop(r);
         if busy {
-            return Err(AppError::Conflict(FieldError::new(
-                "",
-                "insight.run_running",
-            )));
+            return Err(AppError::Conflict(FieldError::new("", RUN_RUNNING)));
         }
         let mut tx = self.store.begin().await?;
         jobs::enqueue(
@@ -2410,7 +2424,7 @@ impl App {
                         // Another run of the tenant is under way: it
                         // classifies everyone as of today, so this job's
                         // work is being done.
-                        Err(AppError::Conflict(e)) if e.code == "insight.run_running" => {
+                        Err(AppError::Conflict(e)) if e.code == RUN_RUNNING => {
                             tracing::info!(tenant = %job.tenant_id, "a classification run is already running; job skipped");
                             Ok(())
                         }

@@ -69,7 +69,7 @@ impl From<StoreError> for AppError {
                     "tenant" => ("tenant", "unique.tenant"),
                     "view_name" => ("name", "unique.view_name"),
                     "rule_name" => ("name", "unique.rule_name"),
-                    "run_running" => ("", "insight.run_running"),
+                    "run_running" => ("", insight::RUN_RUNNING),
                     _ => ("", "problem.conflict"),
                 };
                 AppError::Conflict(FieldError::new(field, code))

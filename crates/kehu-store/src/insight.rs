@@ -188,14 +188,15 @@ row! {
     }
 }
 
+const TAG_SELECT: &str =
+    "SELECT customer_id, tag, rule_id, since, created_at FROM customer_tags WHERE tenant_id = ";
+
 pub async fn tags(
     c: &mut Conn<'_>,
     tenant_id: &str,
     customer_id: Option<&str>,
 ) -> Result<Vec<TagRow>> {
-    let mut q = Sql::new(
-        "SELECT customer_id, tag, rule_id, since, created_at FROM customer_tags WHERE tenant_id = ",
-    );
+    let mut q = Sql::new(TAG_SELECT);
     q.bind(tenant_id);
     if let Some(id) = customer_id {
         q.push(" AND customer_id = ").bind(id);
@@ -490,9 +491,7 @@ pub async fn tags_of(tx: &mut Tx, tenant_id: &str, ids: &[&str]) -> Result<Vec<T
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = Sql::new(
-        "SELECT customer_id, tag, rule_id, since, created_at FROM customer_tags WHERE tenant_id = ",
-    );
+    let mut q = Sql::new(TAG_SELECT);
     q.bind(tenant_id)
         .push(" AND customer_id IN (")
         .bind_list(ids.iter().copied())
@@ -1074,8 +1073,7 @@ impl RunRow {
 const RUN_COLS: &str = "tenant_id, id, cause, status, started_at, finished_at, as_of, customers, tier_changes, stage_changes, tag_changes, model, error";
 
 /// Records that a run started (its own short transaction, so the history
-/// shows a run in progress).
-/// Records a new running run; `Unique("run_running")` while another run of
+/// shows a run in progress); `Unique("run_running")` while another run of
 /// the tenant is running (one at a time: migration 0011).
 pub async fn start_run(tx: &mut Tx, r: &RunRow) -> Result<()> {
     tx.exec(sql!(
