@@ -18,8 +18,9 @@ use kehu_domain::analytics::classify::{AmountClass, FrequencyClass, ProductRange
 use kehu_domain::analytics::lifecycle::Stage;
 use kehu_domain::analytics::rules::{CustomValue, Expr, RuleContext, TextField, parse_rule};
 use kehu_domain::analytics::run::{
-    CategorySpend, CostBenefit, CostConfig, CustomerIn, CustomerOut, InsightConfig, Model, TagRule,
-    TenantIn, add_cost_benefit, classify_one, classify_tenant, cost_to_serve_fen, tag_change,
+    CategorySpend, CostBenefit, CostConfig, CustomerIn, CustomerOut, InsightConfig, Model,
+    PredictionCache, TagRule, TenantIn, TenantRun, add_cost_benefit, classify_one,
+    cost_to_serve_fen, tag_change,
 };
 use kehu_domain::analytics::{
     BgNbdParams, ClassConfig, CustomerFacts, GammaGammaParams, LifecycleConfig, Order,
@@ -1105,6 +1106,7 @@ struct OrderLoad {
 impl OrderLoad {
     /// Adds one group of the order stream as customer number `customer`.
     fn add(&mut self, customer: u32, g: &st::CustomerOrders, year_ago: &str) {
+        let first = self.orders.len();
         for o in g.orders() {
             let Some(day) = day_of(o.ordered_on) else {
                 continue;
@@ -1124,6 +1126,9 @@ impl OrderLoad {
                 }
             });
         }
+        // By day within the customer (the aggregate's order is not
+        // guaranteed), so the order book can take the stream as it is.
+        self.orders[first..].sort_unstable_by_key(|o| o.day);
         self.spend.sort();
         self.categories
             .extend(
@@ -1528,8 +1533,8 @@ impl App {
         // Seconds of CPU at a million customers: off the async workers, so
         // the server keeps answering requests during the nightly run.
         let cfg_owned = cfg.clone();
-        let (model, outs, rules) = tokio::task::spawn_blocking(move || {
-            let (model, outs) = classify_tenant(
+        let (run, inputs, rules) = tokio::task::spawn_blocking(move || {
+            let run = TenantRun::new(
                 &TenantIn {
                     customers: &inputs,
                     orders: &orders,
@@ -1539,24 +1544,33 @@ impl App {
                 &cfg_owned,
                 today_day,
             );
-            (model, outs, rules)
+            (run, inputs, rules)
         })
         .await
         .map_err(|e| AppError::Internal(format!("classification task: {e}")))?;
-        let compute_ms = t_compute.elapsed().as_millis();
+        // Each chunk's outcomes are built just before they are written (see
+        // `TenantRun`); that time counts as computing, not writing.
+        let prepare = t_compute.elapsed();
+        let mut finishing = std::time::Duration::ZERO;
         let t_write = std::time::Instant::now();
         let mut rule_counts: BTreeMap<String, i64> =
             rule_rows.iter().map(|r| (r.id.clone(), 0)).collect();
         let (mut tier_changes, mut stage_changes, mut tag_changes) = (0, 0, 0);
+        let mut cache = PredictionCache::default();
         // Each chunk of customers is replaced in a short transaction of its
         // own: one transaction for a whole tenant held SQLite's write lock
         // for the whole write (106 s at a million customers), and every
         // request write behind it gave up. Readers meanwhile see each
         // customer either as before or as after the run, never half of one.
-        let pairs: Vec<_> = customers.iter().zip(&outs).collect();
-        for chunk in pairs.chunks(RUN_CHUNK) {
+        for (k, chunk) in customers.chunks(RUN_CHUNK).enumerate() {
+            let t_chunk = std::time::Instant::now();
+            let first = k * RUN_CHUNK;
+            let outs: Vec<CustomerOut> = (first..first + chunk.len())
+                .map(|i| run.customer(i, &inputs[i], &rules, cfg, &mut cache))
+                .collect();
+            finishing += t_chunk.elapsed();
             let mut tx = self.store.begin_bulk().await?;
-            let ids: Vec<&str> = chunk.iter().map(|(c, _)| c.id.as_str()).collect();
+            let ids: Vec<&str> = chunk.iter().map(|c| c.id.as_str()).collect();
             // What the chunk's customers hold now, read under this
             // transaction: the run diffs against it, not against what it
             // loaded before computing (another write may have come since).
@@ -1572,7 +1586,7 @@ impl App {
             let mut rows = Vec::with_capacity(chunk.len());
             let (mut removed, mut added) = (Vec::new(), Vec::new());
             let no_tags = BTreeMap::new();
-            for (c, o) in chunk {
+            for (c, o) in chunk.iter().zip(&outs) {
                 if deleted.contains(&c.id) {
                     // Deleted since the run loaded it: nothing is written.
                     continue;
@@ -1612,7 +1626,6 @@ impl App {
             st::insert_timeline_rows(&mut tx, changes.rows).await?;
             tx.commit().await?;
         }
-        drop(pairs);
         let summary = RunSummary {
             run_id: run_id.to_string(),
             customers: customers.len(),
@@ -1621,11 +1634,10 @@ impl App {
             stage_changes,
             tag_changes,
             load_ms,
-            compute_ms,
+            compute_ms: (prepare + finishing).as_millis(),
             write_ms: 0,
             total_ms: 0,
         };
-        drop(outs);
         let counts: Vec<(String, i64)> = rule_counts.into_iter().collect();
         let mut tx = self.store.begin_bulk().await?;
         st::clear_deleted(&mut tx, tenant_id, now).await?;
@@ -1637,7 +1649,7 @@ impl App {
             tier_changes: Some(summary.tier_changes as i64),
             stage_changes: Some(summary.stage_changes as i64),
             tag_changes: Some(summary.tag_changes as i64),
-            model: Some(model_json(&model)),
+            model: Some(model_json(&run.model)),
             ..RunRow::running(tenant_id, run_id, "", now, as_of)
         };
         st::finish_run(&mut tx, &run).await?;
@@ -1662,7 +1674,7 @@ impl App {
         if let Err(e) = st::refresh_statistics(&self.store).await {
             tracing::warn!(error = %e, "statistics after a classification run");
         }
-        let write_ms = t_write.elapsed().as_millis();
+        let write_ms = (t_write.elapsed() - finishing).as_millis();
         Ok(RunSummary {
             write_ms,
             total_ms: started.elapsed().as_millis(),

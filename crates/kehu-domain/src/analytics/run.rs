@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::bgnbd::BgNbdParams;
 use super::classify::{ClassConfig, Classes, classify};
 use super::clv::{ClvConfig, discounted_purchases_if_alive};
+use super::explain::Explanation;
 #[cfg(test)]
 use super::explain::format_yuan;
 use super::gamma_gamma::GammaGammaParams;
@@ -302,105 +303,166 @@ pub fn classify_tenant(
     cfg: &InsightConfig,
     today: i32,
 ) -> (Model, Vec<CustomerOut>) {
-    let n = input.customers.len();
-    let book = OrderBook::new(input.orders, today);
-    let facts = book.facts();
-    let opts = AnalysisOptions {
-        as_of: today,
-        calibration_end: today,
-        unit: TimeUnit::Week,
-        horizon: PREDICTION_DAYS / 7.0,
-        clv: clv_config(cfg),
-    };
-    // The models only: each customer's predictions come from `predict`.
-    let fitted = fit_models(&book, &opts).ok();
-    let mut rfm: Vec<Option<RfmScore<u32>>> = vec![None; n];
-    for s in rfm_scores(&facts) {
-        if let Some(slot) = rfm.get_mut(s.customer_id as usize) {
-            *slot = Some(s);
-        }
-    }
-    let mut by_customer: Vec<Option<CustomerFacts<u32>>> = vec![None; n];
-    for f in facts {
-        let i = f.customer_id as usize;
-        if i < n {
-            by_customer[i] = Some(f);
-        }
-    }
-    // Gamma-Gamma's E[M] per customer, as `kehu analyze` reports it.
-    let mut spend: Vec<Option<f64>> = vec![None; n];
-    if let Some(Fitted {
-        summaries,
-        gamma_gamma: Some(gg),
-        ..
-    }) = &fitted
-    {
-        for s in summaries {
-            if let Some(slot) = spend.get_mut(s.customer_id as usize) {
-                *slot = Some(gg.params.expected_average_spend(s.x, s.zbar));
-            }
-        }
-    }
-    let contrib = contributions(n, input.categories, &cfg.costs);
-    let rows: Vec<(u32, i64)> = (0..n as u32).map(|i| (i, contrib[i as usize].1)).collect();
-    let tiers = compute_tiers(&rows, &cfg.tier.method);
-    let tier_floors = match cfg.tier.method {
-        TierMethod::Thresholds {
-            a_min_fen,
-            b_min_fen,
-            c_min_fen,
-        } => [Some(a_min_fen), Some(b_min_fen), Some(c_min_fen)],
-        TierMethod::Pareto { .. } => {
-            let mut floors = [None; 3];
-            for (i, t, _) in &tiers {
-                let idx = match t {
-                    Tier::A => 0,
-                    Tier::B => 1,
-                    Tier::C => 2,
-                    Tier::D => continue,
-                };
-                let c = contrib[*i as usize].1;
-                floors[idx] = Some(floors[idx].map_or(c, |f: i64| f.min(c)));
-            }
-            floors
-        }
-    };
-    let model = Model {
-        bgnbd: fitted.as_ref().map(|a| a.bgnbd.params),
-        gamma_gamma: fitted
-            .as_ref()
-            .and_then(|a| a.gamma_gamma.as_ref().map(|g| g.params)),
-        bgnbd_log_likelihood: fitted.as_ref().map(|a| a.bgnbd.log_likelihood),
-        tier_floors,
-    };
+    let run = TenantRun::new(input, cfg, today);
     let mut cache = PredictionCache::default();
-    let out = tiers
-        .into_iter()
-        .zip(by_customer)
-        .zip(rfm)
-        .zip(spend)
-        .map(|((((i, tier, why), facts), rfm), spend)| {
-            let c = &input.customers[i as usize];
-            let (categories, contribution) = contrib[i as usize];
-            let tier = apply_min_stay(tier, why, c.prev_tier, today, &cfg.tier);
-            let mut out = finish(
-                c,
-                facts,
-                categories,
-                contribution,
-                tier,
-                spend,
-                &model,
-                input.rules,
-                cfg,
-                today,
-                &mut cache,
-            );
-            out.rfm = rfm;
-            out
-        })
+    let out = (0..input.customers.len())
+        .map(|i| run.customer(i, &input.customers[i], input.rules, cfg, &mut cache))
         .collect();
-    (model, out)
+    (run.model, out)
+}
+
+/// The tenant-wide part of a run (models, RFM, tiers) with what each
+/// customer's outcome is built from. A caller that stores outcomes a chunk
+/// at a time builds them with [`TenantRun::customer`] a chunk at a time:
+/// at a million customers the whole `Vec<CustomerOut>` is 600 MB of fresh
+/// memory, and on a VM writing fresh pages cost more than the maths.
+pub struct TenantRun {
+    pub model: Model,
+    today: i32,
+    /// Customers with orders, by number: their facts, RFM scores and
+    /// Gamma-Gamma's E[M] (as `kehu analyze` reports it), at the same positions.
+    facts: Vec<CustomerFacts<u32>>,
+    rfm: Vec<RfmScore<u32>>,
+    spend: Vec<Option<f64>>,
+    /// Each customer's position in `facts`, [`TenantRun::NONE`] without orders.
+    at: Vec<u32>,
+    /// (distinct categories, 12-month contribution) per customer.
+    contrib: Vec<(u32, i64)>,
+    /// Pareto tiers per customer; empty for thresholds.
+    ranked: Vec<(Tier, Explanation)>,
+}
+
+impl TenantRun {
+    const NONE: u32 = u32::MAX;
+
+    pub fn new(input: &TenantIn<'_>, cfg: &InsightConfig, today: i32) -> TenantRun {
+        let n = input.customers.len();
+        let book = OrderBook::new(input.orders, today);
+        let facts = book.facts();
+        let opts = AnalysisOptions {
+            as_of: today,
+            calibration_end: today,
+            unit: TimeUnit::Week,
+            horizon: PREDICTION_DAYS / 7.0,
+            clv: clv_config(cfg),
+        };
+        // The models only: each customer's predictions come from `predict`.
+        let fitted = fit_models(&book, &opts).ok();
+        drop(book);
+        let rfm = rfm_scores(&facts);
+        let mut at = vec![Self::NONE; n];
+        for (pos, f) in facts.iter().enumerate() {
+            if let Some(slot) = at.get_mut(f.customer_id as usize) {
+                *slot = pos as u32;
+            }
+        }
+        let mut spend: Vec<Option<f64>> = vec![None; facts.len()];
+        if let Some(Fitted {
+            summaries,
+            gamma_gamma: Some(gg),
+            ..
+        }) = &fitted
+        {
+            for s in summaries {
+                if let Some(&pos) = at.get(s.customer_id as usize)
+                    && pos != Self::NONE
+                {
+                    spend[pos as usize] = Some(gg.params.expected_average_spend(s.x, s.zbar));
+                }
+            }
+        }
+        let contrib = contributions(n, input.categories, &cfg.costs);
+        // Thresholds depend on the customer alone: `customer` applies them.
+        // Pareto ranks the tenant, so its outcome is kept, in customer order
+        // (`compute_tiers` keeps the order it is given).
+        let ranked: Vec<(Tier, Explanation)> = match cfg.tier.method {
+            TierMethod::Thresholds { .. } => Vec::new(),
+            TierMethod::Pareto { .. } => {
+                let rows: Vec<(u32, i64)> =
+                    (0..n as u32).map(|i| (i, contrib[i as usize].1)).collect();
+                compute_tiers(&rows, &cfg.tier.method)
+                    .into_iter()
+                    .map(|(_, t, why)| (t, why))
+                    .collect()
+            }
+        };
+        let tier_floors = match cfg.tier.method {
+            TierMethod::Thresholds {
+                a_min_fen,
+                b_min_fen,
+                c_min_fen,
+            } => [Some(a_min_fen), Some(b_min_fen), Some(c_min_fen)],
+            TierMethod::Pareto { .. } => {
+                let mut floors = [None; 3];
+                for ((t, _), (_, c)) in ranked.iter().zip(&contrib) {
+                    let idx = match t {
+                        Tier::A => 0,
+                        Tier::B => 1,
+                        Tier::C => 2,
+                        Tier::D => continue,
+                    };
+                    floors[idx] = Some(floors[idx].map_or(*c, |f: i64| f.min(*c)));
+                }
+                floors
+            }
+        };
+        let model = Model {
+            bgnbd: fitted.as_ref().map(|a| a.bgnbd.params),
+            gamma_gamma: fitted
+                .as_ref()
+                .and_then(|a| a.gamma_gamma.as_ref().map(|g| g.params)),
+            bgnbd_log_likelihood: fitted.as_ref().map(|a| a.bgnbd.log_likelihood),
+            tier_floors,
+        };
+        TenantRun {
+            model,
+            today,
+            facts,
+            rfm,
+            spend,
+            at,
+            contrib,
+            ranked,
+        }
+    }
+
+    /// Everything the run decides about customer `i`; `c` is
+    /// `input.customers[i]` and `rules` the input's rules. `cache` holds
+    /// predictions shared between customers: keep one per run.
+    pub fn customer(
+        &self,
+        i: usize,
+        c: &CustomerIn,
+        rules: &[TagRule],
+        cfg: &InsightConfig,
+        cache: &mut PredictionCache,
+    ) -> CustomerOut {
+        let (categories, contribution) = self.contrib[i];
+        let (tier, why) = match self.ranked.get(i) {
+            Some(t) => t.clone(),
+            None => {
+                let [a, b, c] = self.model.tier_floors.map(|f| f.unwrap_or(i64::MAX));
+                tier_by_thresholds(contribution, a, b, c)
+            }
+        };
+        let tier = apply_min_stay(tier, why, c.prev_tier, self.today, &cfg.tier);
+        let pos = (self.at[i] != Self::NONE).then_some(self.at[i] as usize);
+        let mut out = finish(
+            c,
+            pos.map(|p| self.facts[p].clone()),
+            categories,
+            contribution,
+            tier,
+            pos.and_then(|p| self.spend[p]),
+            &self.model,
+            rules,
+            cfg,
+            self.today,
+            cache,
+        );
+        out.rfm = pos.map(|p| self.rfm[p].clone());
+        out
+    }
 }
 
 /// Re-evaluates one customer between full runs (after an order), with the
@@ -550,7 +612,7 @@ fn tag_customer(
 /// `BgNbdParams::expected_purchases_if_alive`), and a tenant has far fewer
 /// distinct (x, T) than customers, so a run computes each once.
 #[derive(Default)]
-struct PredictionCache(HashMap<(u32, u64), [f64; 3]>);
+pub struct PredictionCache(HashMap<(u32, u64), [f64; 3]>);
 
 /// `spend` is Gamma-Gamma's E[M] for the customer (`None` without that model).
 fn predict(
@@ -720,6 +782,59 @@ mod tests {
             }
         }
         (customers, orders, cats)
+    }
+
+    #[test]
+    fn both_tier_methods_agree_with_compute_tiers() {
+        let (customers, orders, cats) = tenant();
+        let input = TenantIn {
+            customers: &customers,
+            orders: &orders,
+            categories: &cats,
+            rules: &[],
+        };
+        let methods = [
+            TierMethod::Pareto {
+                a_pct: 50,
+                b_pct: 80,
+                c_pct: 95,
+            },
+            TierMethod::Thresholds {
+                a_min_fen: 400_000,
+                b_min_fen: 150_000,
+                c_min_fen: 10_000,
+            },
+        ];
+        for method in methods {
+            let mut cfg = InsightConfig::default();
+            cfg.tier.method = method.clone();
+            let (model, out) = classify_tenant(&input, &cfg, 400);
+            let rows: Vec<(u32, i64)> = out
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (i as u32, o.contribution_12m_fen))
+                .collect();
+            let expected = compute_tiers(&rows, &method);
+            for (o, (_, tier, why)) in out.iter().zip(&expected) {
+                assert_eq!((o.tier.tier, &o.tier.explanation), (*tier, why));
+            }
+            let tiers: BTreeSet<Tier> = out.iter().map(|o| o.tier.tier).collect();
+            assert!(tiers.len() >= 3, "{method:?} spreads customers: {tiers:?}");
+            // Each floor is the lowest contribution in its tier.
+            for (k, t) in [Tier::A, Tier::B, Tier::C].into_iter().enumerate() {
+                let lowest = out
+                    .iter()
+                    .filter(|o| o.tier.tier == t)
+                    .map(|o| o.contribution_12m_fen)
+                    .min();
+                match method {
+                    TierMethod::Pareto { .. } => assert_eq!(model.tier_floors[k], lowest),
+                    TierMethod::Thresholds { .. } => {
+                        assert!(lowest.is_none_or(|l| l >= model.tier_floors[k].unwrap()))
+                    }
+                }
+            }
+        }
     }
 
     #[test]
