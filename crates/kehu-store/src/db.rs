@@ -161,8 +161,8 @@ macro_rules! sql {
 const ANON_MIN_ARGS: usize = 64;
 
 /// `text` with `$1 … $n` written as `?`, when they occur exactly once each
-/// and in that order outside quotes (what [`Sql::bind`] writes); `None`
-/// otherwise. SQLite looks a named parameter up by a linear scan of the
+/// and in that order outside quotes, each a token of its own, and the text
+/// has no `?` already (what [`Sql::bind`] writes); `None` otherwise. SQLite looks a named parameter up by a linear scan of the
 /// statement's names for every value bound, so a statement with a thousand
 /// `$N` (a chunk's `IN` list) binds in quadratic time: 8 % of a
 /// classification run's CPU at 200 k customers. `?` binds by position.
@@ -185,12 +185,23 @@ fn anonymous_params(text: &str, n: usize) -> Option<String> {
             i += 1;
             continue;
         }
+        if c == b'?' {
+            return None;
+        }
+        let word = |k: usize| {
+            b.get(k)
+                .is_some_and(|d| d.is_ascii_alphanumeric() || *d == b'_' || *d == b'$')
+        };
         if c == b'$' {
             let end = b[i + 1..]
                 .iter()
                 .position(|d| !d.is_ascii_digit())
                 .map_or(b.len(), |p| i + 1 + p);
             if end > i + 1 {
+                // `a$1` is an identifier and `$1a` a named parameter in SQLite.
+                if (i > 0 && word(i - 1)) || word(end) {
+                    return None;
+                }
                 if text[i + 1..end].parse::<usize>().ok()? != next {
                     return None;
                 }
@@ -211,13 +222,17 @@ fn anonymous_params(text: &str, n: usize) -> Option<String> {
     Some(out)
 }
 
+/// A statement's text as SQLite gets it (see [`anonymous_params`]).
+pub(crate) fn sqlite_text(q: &Sql) -> std::borrow::Cow<'_, str> {
+    match q.args.len() >= ANON_MIN_ARGS {
+        true => anonymous_params(&q.text, q.args.len()).map_or(q.text.as_str().into(), Into::into),
+        false => q.text.as_str().into(),
+    }
+}
+
 /// A statement's text and arguments as sqlx's SQLite driver takes them.
 fn sqlite_query(q: Sql) -> Result<(String, SqliteArguments), StoreError> {
-    let text = if q.args.len() >= ANON_MIN_ARGS {
-        anonymous_params(&q.text, q.args.len()).unwrap_or(q.text)
-    } else {
-        q.text
-    };
+    let text = sqlite_text(&q).into_owned();
     Ok((text, sqlite_args(q.args)?))
 }
 
@@ -399,12 +414,15 @@ impl Conn<'_> {
     /// The first column of the first row as an integer (counts, sequences).
     pub async fn int(&mut self, q: Sql) -> Result<Option<i64>, StoreError> {
         Ok(match self {
-            Conn::Sqlite(c) => sqlx::query_with(AssertSqlSafe(q.text), sqlite_args(q.args)?)
-                .fetch_optional(&mut **c)
-                .await?
-                .map(|r| r.try_get::<Option<i64>, _>(0))
-                .transpose()?
-                .flatten(),
+            Conn::Sqlite(c) => {
+                let (text, args) = sqlite_query(q)?;
+                sqlx::query_with(AssertSqlSafe(text), args)
+                    .fetch_optional(&mut **c)
+                    .await?
+                    .map(|r| r.try_get::<Option<i64>, _>(0))
+                    .transpose()?
+                    .flatten()
+            }
             Conn::Fast(c) => c.int(&q)?,
             Conn::Pg(c) => sqlx::query_with(AssertSqlSafe(q.text), pg_args(q.args)?)
                 .fetch_optional(&mut **c)
@@ -578,5 +596,20 @@ mod tests {
         assert_eq!(anonymous_params("x = $1 AND y = $2", 3), None);
         assert_eq!(anonymous_params("x = $1 AND y = $2", 1), None);
         assert_eq!(anonymous_params("x = '$1", 0), None);
+        // `$` inside an identifier, a named parameter like `$1a`, and a text
+        // that already has `?` parameters (numbering would shift).
+        assert_eq!(anonymous_params("SELECT a$1 FROM t WHERE x = $1", 1), None);
+        assert_eq!(anonymous_params("x = $1a", 1), None);
+        assert_eq!(anonymous_params("x = $1_", 1), None);
+        assert_eq!(anonymous_params("x = ? AND y = $1", 1), None);
+        // Quotes with doubled quotes inside stay text.
+        assert_eq!(
+            anonymous_params("x = 'it''s $2' AND y = $1", 1).as_deref(),
+            Some("x = 'it''s $2' AND y = ?")
+        );
+        assert_eq!(
+            anonymous_params("x IN ($1,$2)", 2).as_deref(),
+            Some("x IN (?,?)")
+        );
     }
 }

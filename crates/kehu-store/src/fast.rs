@@ -181,7 +181,7 @@ impl FastConn {
         q: &Sql,
         read: impl FnOnce(rusqlite::Rows<'_>) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
-        let mut st = self.0.prepare_cached(&q.text)?;
+        let mut st = self.0.prepare_cached(&crate::db::sqlite_text(q))?;
         bind(&mut st, &q.args)?;
         read(st.raw_query())
     }
@@ -266,7 +266,8 @@ impl FastConn {
 
 /// Binds `$1..$N` by name: SQLite numbers parameters in the order they first
 /// appear, which a hand-written statement need not follow. A statement of
-/// anonymous `?` parameters (`db::insert_rows`) is bound by position.
+/// anonymous `?` parameters (a large one, see `db::anonymous_params`) is
+/// bound by position.
 fn bind(st: &mut rusqlite::Statement<'_>, args: &[Arg]) -> Result<(), StoreError> {
     let anonymous = st.parameter_count() > 0 && st.parameter_name(1).is_none();
     let mut name = String::with_capacity(4);
@@ -314,6 +315,35 @@ mod tests {
             .unwrap();
         let pool = Arc::new(FastPool::new(&path));
         (dir, pool)
+    }
+
+    #[test]
+    fn large_lists_bind_in_order_with_or_without_names() {
+        let (_dir, pool) = scratch_pool();
+        let mut lease = pool.lease().unwrap();
+        // 200 values (sent as `?`) and 3 (sent as `$N`): each binds where
+        // its number says.
+        for n in [200i64, 3] {
+            let mut q = Sql::new("SELECT v FROM (SELECT ");
+            q.bind(-1i64)
+                .push(" AS v UNION ALL SELECT value FROM json_each(json_array(");
+            q.bind_list(1..=n)
+                .push("))) WHERE v <> ")
+                .bind(2i64)
+                .push(" ORDER BY v");
+            let got: Vec<i64> = lease
+                .conn()
+                .all::<N>(&q)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.0)
+                .collect();
+            let want: Vec<i64> = std::iter::once(-1)
+                .chain((1..=n).filter(|v| *v != 2))
+                .collect();
+            assert_eq!(got, want, "{n} values");
+            assert_eq!(crate::db::sqlite_text(&q).contains('$'), n < 64);
+        }
     }
 
     #[test]

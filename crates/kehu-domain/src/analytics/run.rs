@@ -785,6 +785,48 @@ mod tests {
     }
 
     #[test]
+    fn each_outcome_holds_its_own_customers_numbers() {
+        // Customers without orders among the others, and orders of a
+        // customer number the tenant does not have: every outcome must
+        // still carry its own customer's facts, scores and spend.
+        let (customers, mut orders, cats) = tenant();
+        let silent = [3u32, 17, 30, 41];
+        orders.retain(|o| !silent.contains(&o.customer_id));
+        orders.push(order(999, 390, 70_000));
+        let input = TenantIn {
+            customers: &customers,
+            orders: &orders,
+            categories: &cats,
+            rules: &[],
+        };
+        let (model, out) = classify_tenant(&input, &InsightConfig::default(), 400);
+        let gg = model.gamma_gamma.expect("a Gamma-Gamma model");
+        assert_eq!(out.len(), customers.len());
+        for (i, o) in out.iter().enumerate() {
+            let i = i as u32;
+            let own: Vec<Order<u32>> = orders
+                .iter()
+                .filter(|x| x.customer_id == i)
+                .cloned()
+                .collect();
+            if own.is_empty() {
+                assert!(
+                    o.facts.is_none() && o.rfm.is_none() && o.prediction.is_none(),
+                    "{i}"
+                );
+                continue;
+            }
+            assert_eq!(o.facts, customer_facts(&own, 400).into_iter().next(), "{i}");
+            let rfm = o.rfm.as_ref().expect("scored");
+            assert_eq!(rfm.customer_id, i);
+            assert_eq!(rfm.frequency, o.facts.as_ref().unwrap().purchase_days);
+            let s = &repeat_summary(&own, 400, TimeUnit::Week)[0];
+            let spend = o.prediction.as_ref().and_then(|p| p.expected_spend_fen);
+            assert_eq!(spend, Some(gg.expected_average_spend(s.x, s.zbar)), "{i}");
+        }
+    }
+
+    #[test]
     fn both_tier_methods_agree_with_compute_tiers() {
         let (customers, orders, cats) = tenant();
         let input = TenantIn {
