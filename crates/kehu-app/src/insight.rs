@@ -10,7 +10,7 @@
 //! timeline's change entries keep the sentence of the day in both
 //! languages, so history reads as it was decided.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use crate::insight_codec as codec;
 use kehu_domain::access::{FieldAccess, Permission};
@@ -1211,7 +1211,7 @@ impl Changes {
         now: i64,
         o: &CustomerOut,
         prev: Option<&st::PreviousRow>,
-        old_tags: &BTreeSet<String>,
+        old_tags: &HeldTags,
         new_tags: &BTreeMap<String, String>,
     ) {
         let mut push = |kind: &str, detail: Value| {
@@ -1244,7 +1244,7 @@ impl Changes {
             self.stage += 1;
         }
         for (tag, rule_id) in new_tags {
-            if !old_tags.contains(tag) {
+            if !old_tags.contains_key(tag) {
                 push(
                     "tag_added",
                     json!({"tag": tag, "rule_id": rule_id, "run_id": run_id,
@@ -1253,7 +1253,7 @@ impl Changes {
                 self.tags += 1;
             }
         }
-        for tag in old_tags {
+        for tag in old_tags.keys() {
             if !new_tags.contains_key(tag) {
                 push(
                     "tag_removed",
@@ -1639,7 +1639,6 @@ impl App {
                 let previous = stored.map(st::StoredInsight::previous);
                 let new_tags = new_tag_map(o, &rules);
                 let held = held.get(&c.id).unwrap_or(&no_tags);
-                let before: BTreeSet<String> = held.keys().cloned().collect();
                 changes.record(
                     tenant_id,
                     &c.id,
@@ -1647,7 +1646,7 @@ impl App {
                     now,
                     o,
                     previous.as_ref(),
-                    &before,
+                    held,
                     &new_tags,
                 );
                 diff_tags(c, held, new_tags, now, &mut removed, &mut added);
@@ -1782,7 +1781,10 @@ impl App {
             &cfg,
             today_date.to_julian_day(),
         );
-        let before: BTreeSet<String> = old_tags.iter().map(|t| t.tag.clone()).collect();
+        let held: HeldTags = old_tags
+            .into_iter()
+            .map(|t| (t.tag, (t.since, t.rule_id)))
+            .collect();
         let new_tags = new_tag_map(&o, &rules);
         let mut changes = Changes::new();
         changes.record(
@@ -1792,16 +1794,13 @@ impl App {
             now,
             &o,
             prev,
-            &before,
+            &held,
             &new_tags,
         );
         let tag_rows = new_tags
             .into_iter()
             .map(|(tag, rule_id)| {
-                let since = old_tags
-                    .iter()
-                    .find(|t| t.tag == tag)
-                    .map_or(now, |t| t.since);
+                let since = held.get(&tag).map_or(now, |h| h.0);
                 TagRow {
                     customer_id: customer_id.to_string(),
                     tag,

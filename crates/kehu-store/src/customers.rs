@@ -956,11 +956,6 @@ pub async fn list_customers(
 /// Customer ids whose blind index matches, within the viewer's scope
 /// (duplicate hints, data-subject lookups).
 pub async fn find_by_lookup(c: &mut Conn<'_>, v: &Viewer, l: &Lookup) -> Result<Vec<String>> {
-    row! {
-        struct Id {
-            id: String,
-        }
-    }
     let mut q = Sql::new("SELECT c.id FROM customers c WHERE c.tenant_id = ");
     q.bind(&v.tenant_id).push(" AND c.deleted_at IS NULL AND c.id IN (SELECT l.customer_id FROM customer_lookup l WHERE l.tenant_id = ")
         .bind(&v.tenant_id)
@@ -970,7 +965,7 @@ pub async fn find_by_lookup(c: &mut Conn<'_>, v: &Viewer, l: &Lookup) -> Result<
         .bind(l.digest.clone())
         .push(")");
     push_scope(&mut q, v, Access::Read);
-    Ok(c.all::<Id>(q).await?.into_iter().map(|r| r.id).collect())
+    c.ids(q).await
 }
 
 pub async fn count_customers(c: &mut Conn<'_>, tenant_id: &str) -> Result<i64> {

@@ -224,10 +224,10 @@ fn anonymous_params(text: &str, n: usize) -> Option<String> {
 
 /// A statement's text as SQLite gets it (see [`anonymous_params`]).
 pub(crate) fn sqlite_text(q: &Sql) -> std::borrow::Cow<'_, str> {
-    match q.args.len() >= ANON_MIN_ARGS {
-        true => anonymous_params(&q.text, q.args.len()).map_or(q.text.as_str().into(), Into::into),
-        false => q.text.as_str().into(),
-    }
+    let anonymous = (q.args.len() >= ANON_MIN_ARGS)
+        .then(|| anonymous_params(&q.text, q.args.len()))
+        .flatten();
+    anonymous.map_or(q.text.as_str().into(), Into::into)
 }
 
 /// A statement's text and arguments as sqlx's SQLite driver takes them.
@@ -411,6 +411,21 @@ impl Conn<'_> {
         }))
     }
 
+    /// The column `id` of every row (`SELECT x AS id` for another column).
+    pub async fn ids(&mut self, q: Sql) -> Result<Vec<String>, StoreError> {
+        crate::fast::row! {
+            struct IdRow {
+                id: String,
+            }
+        }
+        Ok(self
+            .all::<IdRow>(q)
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect())
+    }
+
     /// The first column of the first row as an integer (counts, sequences).
     pub async fn int(&mut self, q: Sql) -> Result<Option<i64>, StoreError> {
         Ok(match self {
@@ -470,6 +485,9 @@ impl Tx {
     }
     pub async fn one<T: Rec>(&mut self, q: Sql) -> Result<T, StoreError> {
         self.conn().one(q).await
+    }
+    pub async fn ids(&mut self, q: Sql) -> Result<Vec<String>, StoreError> {
+        self.conn().ids(q).await
     }
     pub async fn int(&mut self, q: Sql) -> Result<Option<i64>, StoreError> {
         self.conn().int(q).await

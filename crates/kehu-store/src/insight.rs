@@ -505,18 +505,12 @@ pub async fn deleted_among(tx: &mut Tx, tenant_id: &str, ids: &[&str]) -> Result
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
-    row! {
-        struct IdRow {
-            id: String,
-        }
-    }
     let mut q = Sql::new("SELECT id FROM customers WHERE tenant_id = ");
     q.bind(tenant_id)
         .push(" AND deleted_at IS NOT NULL AND id IN (")
         .bind_list(ids.iter().copied())
         .push(")");
-    let rows: Vec<IdRow> = tx.all(q).await?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    Ok(tx.ids(q).await?.into_iter().collect())
 }
 
 /// Columns an index of `customer_insight` holds (see the migrations).

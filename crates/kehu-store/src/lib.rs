@@ -407,17 +407,11 @@ pub async fn admin_exec(pool: &PgPool, statement: &str) -> Result<()> {
 /// still use it, so the next run clears what earlier runs left.
 #[doc(hidden)]
 pub async fn drop_stale_test_databases(pool: &PgPool, prefix: &str) -> Result<()> {
-    let names: Vec<String> = {
+    let names = {
         let mut c = pool.acquire().await?;
-        let mut q = Sql::new("SELECT datname AS name FROM pg_database WHERE starts_with(datname, ");
+        let mut q = Sql::new("SELECT datname AS id FROM pg_database WHERE starts_with(datname, ");
         q.bind(prefix).push(")");
-        crate::fast::row! {
-            struct Name {
-                name: String,
-            }
-        }
-        let rows: Vec<Name> = Conn::Pg(&mut c).all(q).await?;
-        rows.into_iter().map(|r| r.name).collect()
+        Conn::Pg(&mut c).ids(q).await?
     };
     for name in names {
         let pid = name[prefix.len()..].split('_').next().unwrap_or("");

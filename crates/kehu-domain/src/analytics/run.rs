@@ -120,6 +120,15 @@ pub struct Model {
     pub tier_floors: [Option<i64>; 3],
 }
 
+impl Model {
+    /// The tier a 12-month contribution reaches against the tier floors (an
+    /// empty Pareto tier can't be reached between runs).
+    fn tier_by_floors(&self, contribution_fen: i64) -> (Tier, Explanation) {
+        let [a, b, c] = self.tier_floors.map(|f| f.unwrap_or(i64::MAX));
+        tier_by_thresholds(contribution_fen, a, b, c)
+    }
+}
+
 /// Model outputs for one customer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
@@ -440,10 +449,7 @@ impl TenantRun {
         let (categories, contribution) = self.contrib[i];
         let (tier, why) = match self.ranked.get(i) {
             Some(t) => t.clone(),
-            None => {
-                let [a, b, c] = self.model.tier_floors.map(|f| f.unwrap_or(i64::MAX));
-                tier_by_thresholds(contribution, a, b, c)
-            }
+            None => self.model.tier_by_floors(contribution),
         };
         let tier = apply_min_stay(tier, why, c.prev_tier, self.today, &cfg.tier);
         let pos = (self.at[i] != Self::NONE).then_some(self.at[i] as usize);
@@ -480,15 +486,7 @@ pub fn classify_one(
 ) -> CustomerOut {
     let facts = customer_facts(orders, today).into_iter().next();
     let (cats, contribution) = contributions(1, categories, &cfg.costs)[0];
-    let [a, b, c] = model.tier_floors;
-    // An empty Pareto tier can't be reached between runs.
-    let never = i64::MAX;
-    let (tier, why) = tier_by_thresholds(
-        contribution,
-        a.unwrap_or(never),
-        b.unwrap_or(never),
-        c.unwrap_or(never),
-    );
+    let (tier, why) = model.tier_by_floors(contribution);
     let tier = apply_min_stay(tier, why, customer.prev_tier, today, &cfg.tier);
     let spend = repeat_summary(orders, today, TimeUnit::Week)
         .first()
@@ -784,6 +782,20 @@ mod tests {
         (customers, orders, cats)
     }
 
+    /// A run's input without tag rules.
+    fn no_rules<'a>(
+        customers: &'a [CustomerIn],
+        orders: &'a [Order<u32>],
+        categories: &'a [CategorySpend],
+    ) -> TenantIn<'a> {
+        TenantIn {
+            customers,
+            orders,
+            categories,
+            rules: &[],
+        }
+    }
+
     #[test]
     fn each_outcome_holds_its_own_customers_numbers() {
         // Customers without orders among the others, and orders of a
@@ -793,12 +805,7 @@ mod tests {
         let silent = [3u32, 17, 30, 41];
         orders.retain(|o| !silent.contains(&o.customer_id));
         orders.push(order(999, 390, 70_000));
-        let input = TenantIn {
-            customers: &customers,
-            orders: &orders,
-            categories: &cats,
-            rules: &[],
-        };
+        let input = no_rules(&customers, &orders, &cats);
         let (model, out) = classify_tenant(&input, &InsightConfig::default(), 400);
         let gg = model.gamma_gamma.expect("a Gamma-Gamma model");
         assert_eq!(out.len(), customers.len());
@@ -829,12 +836,7 @@ mod tests {
     #[test]
     fn both_tier_methods_agree_with_compute_tiers() {
         let (customers, orders, cats) = tenant();
-        let input = TenantIn {
-            customers: &customers,
-            orders: &orders,
-            categories: &cats,
-            rules: &[],
-        };
+        let input = no_rules(&customers, &orders, &cats);
         let methods = [
             TierMethod::Pareto {
                 a_pct: 50,
@@ -964,12 +966,7 @@ mod tests {
     #[test]
     fn one_customer_between_runs_uses_the_runs_floors() {
         let (customers, orders, cats) = tenant();
-        let input = TenantIn {
-            customers: &customers,
-            orders: &orders,
-            categories: &cats,
-            rules: &[],
-        };
+        let input = no_rules(&customers, &orders, &cats);
         let mut cfg = InsightConfig::default();
         cfg.tier.method = TierMethod::DEFAULT_PARETO;
         let (model, out) = classify_tenant(&input, &cfg, 400);
@@ -1011,12 +1008,7 @@ mod tests {
     #[test]
     fn upgrade_needs_a_prediction_over_the_next_floor() {
         let (customers, orders, cats) = tenant();
-        let input = TenantIn {
-            customers: &customers,
-            orders: &orders,
-            categories: &cats,
-            rules: &[],
-        };
+        let input = no_rules(&customers, &orders, &cats);
         let cfg = InsightConfig::default();
         let (model, out) = classify_tenant(&input, &cfg, 400);
         for o in &out {

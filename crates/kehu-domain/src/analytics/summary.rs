@@ -107,10 +107,9 @@ impl<'a, K: Ord + Clone> OrderBook<'a, K> {
         if orders.is_sorted_by(|a, b| by_key(a, b).is_le()) {
             return Self::from_sorted(Cow::Borrowed(orders), until);
         }
-        let mut sorted: Vec<&Order<K>> = Vec::with_capacity(orders.len());
-        sorted.extend(orders.iter().filter(|o| o.day <= until));
-        sorted.sort_unstable_by(|a, b| by_key(a, b));
-        Self::from_sorted(Cow::Owned(sorted.into_iter().cloned().collect()), until)
+        let mut sorted: Vec<Order<K>> = orders.iter().filter(|o| o.day <= until).cloned().collect();
+        sorted.sort_unstable_by(by_key);
+        Self::from_sorted(Cow::Owned(sorted), until)
     }
 
     fn from_sorted(rows: Cow<'a, [Order<K>]>, until: i32) -> Self {
