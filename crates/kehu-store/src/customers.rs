@@ -534,13 +534,16 @@ struct Plan {
     /// A common classification filter whose index, which lists the class's
     /// members in created_at order, drives the page (sorted by created_at).
     drive: Option<usize>,
-    /// A text-only search with few matches is the driving table, joined
-    /// to the customers, rather than an `IN` set. SQLite builds such a set
-    /// into a temporary index first (a fifth of the search). PostgreSQL,
-    /// newest or oldest first, sorts the matches by the sort columns the
-    /// search rows carry and reads only the page's customers; it read
-    /// every match's customer row to sort them.
+    /// SQLite: a text-only search with few matches is the driving table,
+    /// joined to the customers, rather than an `IN` set (which SQLite
+    /// builds into a temporary index first: a fifth of such a search).
     text_join: bool,
+    /// PostgreSQL, newest or oldest first: a text-only search with few
+    /// matches drives the page from its matches as ranked, past the cursor,
+    /// by [`text_matches`] (`s.ord`), so only the page's customers are read.
+    /// Sorting them in the page query instead read every match's search row
+    /// a second time (the count had just read them all).
+    ranked: bool,
     /// PostgreSQL: a text-only search with many matches tests each customer
     /// the sort index walks past against its own search row. Offered the
     /// matches as a set, the planner (whose estimate for a prefix outside its
@@ -557,7 +560,6 @@ impl Plan {
     fn key(self, sort: SortKey) -> (&'static str, &'static str) {
         match self.drive {
             Some(_) => ("x.created_at", "x.customer_id"),
-            None if self.pg && self.text_join => ("s.created_at", "s.id"),
             None => (sort.column(), "c.id"),
         }
     }
@@ -684,6 +686,7 @@ fn push_filters(
     }
     if let Some(s) = &f.search
         && !plan.text_join
+        && !plan.ranked
     {
         if plan.text_probe {
             // A scalar subquery is never flattened into a join: it stays a
@@ -695,7 +698,10 @@ fn push_filters(
             push_search(q, s, &v.tenant_id, pg);
         }
     }
-    if let Some(cur) = after {
+    // Ranked matches start past the cursor already.
+    if let Some(cur) = after
+        && !plan.ranked
+    {
         // Compare in the same byte order the page was sorted in.
         let (col, id) = plan.key(sort);
         let collate = if sort.is_text() && pg {
@@ -716,9 +722,32 @@ fn push_filters(
     }
 }
 
-/// Whether a search's text terms match few customers (see
-/// [`SQLITE_FEW_MATCHES`]), counted up to that bound.
-async fn few_text_matches(c: &mut Conn<'_>, v: &Viewer, terms: &[(String, bool)]) -> Result<bool> {
+/// What a search's text terms match, as far as choosing a plan needs.
+enum TextMatches {
+    /// Fewer than the bound ([`SQLITE_FEW_MATCHES`], [`PG_FEW_MATCHES`]).
+    Few,
+    Many,
+    /// Fewer than the bound, past the cursor, as `rid`s joined by commas
+    /// in the page's (created_at, id) order.
+    Ranked(String),
+}
+
+/// Counts a search's text matches up to the bound; on PostgreSQL with
+/// `rank` (the page's direction and cursor, newest or oldest first) the
+/// same read ranks them when they are few.
+async fn text_matches(
+    c: &mut Conn<'_>,
+    v: &Viewer,
+    terms: &[(String, bool)],
+    rank: Option<(bool, Option<&Cursor>)>,
+) -> Result<TextMatches> {
+    let few = |few: bool| {
+        if few {
+            TextMatches::Few
+        } else {
+            TextMatches::Many
+        }
+    };
     if !c.is_pg() {
         let n = c
             .int(sql!(
@@ -728,7 +757,7 @@ async fn few_text_matches(c: &mut Conn<'_>, v: &Viewer, terms: &[(String, bool)]
                 fts_sqlite(terms)
             ))
             .await?;
-        return Ok(n.unwrap_or(0) < SQLITE_FEW_MATCHES);
+        return Ok(few(n.unwrap_or(0) < SQLITE_FEW_MATCHES));
     }
     // PostgreSQL builds the whole GIN bitmap before LIMIT applies, so
     // counting a common term costs what reading it does (113 ms for `zs` at
@@ -745,7 +774,48 @@ async fn few_text_matches(c: &mut Conn<'_>, v: &Viewer, terms: &[(String, bool)]
     if c.int(sql!("SELECT COUNT(*) FROM tenants")).await? == Some(1)
         && c.pg_estimated_rows(matching.clone()).await?.unwrap_or(0) >= PG_TRUSTED_MANY
     {
-        return Ok(false);
+        return Ok(TextMatches::Many);
+    }
+    if let Some((desc, after)) = rank {
+        // Ranked in the page's own direction: PostgreSQL knows the
+        // ordinality of `unnest` ascends, and reads it only forwards.
+        let dir = if desc { "DESC" } else { "ASC" };
+        row! {
+            struct Ranks {
+                n: i64,
+                rids: String,
+            }
+        }
+        // The tenant's matches past the cursor, up to the bound, in any
+        // order (the LIMIT stops reading the heap there); ranked only if
+        // fewer, since more are found by walking the sort index.
+        let mut q = Sql::new(
+            &format!(
+                "SELECT COUNT(*) AS n, COALESCE(string_agg(m.rid::text, ',' ORDER BY m.created_at {dir}, m.id {dir}), '') AS rids
+                 FROM (SELECT s.rid, s.created_at, s.id FROM customer_search s WHERE s.terms @@ to_tsquery('simple', "
+            ),
+        );
+        q.bind(fts_pg(terms))
+            .push(") AND s.tenant_id = ")
+            .bind(&v.tenant_id);
+        if let Some(cur) = after {
+            let CursorValue::Int(at) = cur.value else {
+                return Err(StoreError::Other("created_at cursor expected".into()));
+            };
+            let cmp = if desc { "<" } else { ">" };
+            q.push(&format!(" AND (s.created_at, s.id) {cmp} ("))
+                .bind(at)
+                .push(", ")
+                .bind(&cur.id)
+                .push(")");
+        }
+        q.push(&format!(" LIMIT {PG_FEW_MATCHES}) m"));
+        let r: Ranks = c.one(q).await?;
+        return Ok(if r.n < PG_FEW_MATCHES {
+            TextMatches::Ranked(r.rids)
+        } else {
+            TextMatches::Many
+        });
     }
     let count = Sql::with(
         &format!(
@@ -754,7 +824,7 @@ async fn few_text_matches(c: &mut Conn<'_>, v: &Viewer, terms: &[(String, bool)]
         ),
         matching.args,
     );
-    Ok(c.int(count).await?.unwrap_or(0) < PG_FEW_MATCHES)
+    Ok(few(c.int(count).await?.unwrap_or(0) < PG_FEW_MATCHES))
 }
 
 /// One page of customers the viewer may see, in keyset order.
@@ -788,14 +858,22 @@ pub async fn list_customers(
     // customers and took seconds). So count the matches, up to a bound,
     // first; when they are few, sort by an expression no index provides, so
     // the planner has to start from the matches.
-    let few_matches = match &f.search {
-        Some(s) if !s.terms.is_empty() => few_text_matches(c, v, &s.terms).await?,
-        _ => false,
-    };
     let text_only = f
         .search
         .as_ref()
         .is_some_and(|s| !s.terms.is_empty() && s.lookups.is_empty() && s.code.is_none());
+    let rank = (pg && text_only && sort == SortKey::CreatedAt).then_some((desc, after));
+    let (few_matches, ranked) = match &f.search {
+        Some(s) if !s.terms.is_empty() => match text_matches(c, v, &s.terms, rank).await? {
+            TextMatches::Few => (true, None),
+            TextMatches::Many => (false, None),
+            // Nothing matches past the cursor: an empty page (the team
+            // branch's customers are among the tenant's matches too).
+            TextMatches::Ranked(r) if r.is_empty() => return Ok(Vec::new()),
+            TextMatches::Ranked(r) => (true, Some(r)),
+        },
+        _ => (false, None),
+    };
     // The same choice for tier, stage and tag filters: SQLite drove every
     // one from the classification index, fetching and sorting each match
     // (1-3 s for tier D, three quarters of 1 M customers); walking the sort
@@ -804,7 +882,8 @@ pub async fn list_customers(
     // PostgreSQL keeps per-value statistics and plans both cases itself.
     let mut plan = Plan {
         pg,
-        text_join: few_matches && (!pg || sort == SortKey::CreatedAt) && text_only,
+        text_join: !pg && few_matches && text_only,
+        ranked: ranked.is_some(),
         text_probe: pg && !few_matches && text_only,
         ..Plan::default()
     };
@@ -839,10 +918,13 @@ pub async fn list_customers(
         }
     }
     // `outer`: the ORDER BY of a compound select must name result columns.
-    // `plain`: sort by the columns as they are; the ORDER BY of a compound
-    // select must name result columns, and PostgreSQL's text join keeps the
-    // order its sorted matches arrive in.
-    let order = |q: &mut Sql, col: &str, id: &str, plain: bool| {
+    // `plain`: sort by the columns as they are (the ORDER BY of a compound
+    // select must name result columns). A ranked branch is in rank order.
+    let order = |q: &mut Sql, col: &str, id: &str, plain: bool, by_rank: bool| {
+        if by_rank {
+            q.push(" ORDER BY s.ord").limit(limit);
+            return;
+        }
         let key = match (few_matches && !plain, sort.is_text()) {
             (false, _) => col.to_string(),
             (true, false) => format!("({col} + 0)"),
@@ -893,7 +975,7 @@ pub async fn list_customers(
             ),
             page.args,
         );
-        order(&mut q, &format!("page.{plain}"), "page.id", true);
+        order(&mut q, &format!("page.{plain}"), "page.id", true, false);
         q
     };
     // The start of a page's select: from the customers, or from the
@@ -901,15 +983,12 @@ pub async fn list_customers(
     // that order, so the index's created_at order is the page's).
     let from = |q: &mut Sql, plan: Plan| {
         match plan.drive {
-            None if plan.text_join && pg => {
-                // OFFSET 0 keeps the sorted matches a subquery, so the join
-                // reads customers in their order and stops after the page.
-                let terms = f.search.as_ref().map_or(&[][..], |s| &s.terms[..]);
-                q.push(&format!("SELECT {CUSTOMER_COLS} FROM (SELECT s.rid, s.created_at, s.id FROM customer_search s WHERE s.terms @@ to_tsquery('simple', "))
-                    .bind(fts_pg(terms))
-                    .push(") AND s.tenant_id = ")
-                    .bind(&v.tenant_id)
-                    .push(&format!(" ORDER BY s.created_at {dir}, s.id {dir} OFFSET 0) s CROSS JOIN customers c WHERE c.rid = s.rid AND c.tenant_id = "))
+            None if plan.ranked => {
+                // The join reads customers in rank order and stops after
+                // the page.
+                q.push(&format!("SELECT {CUSTOMER_COLS} FROM unnest(string_to_array("))
+                    .bind(ranked.as_deref().unwrap_or(""))
+                    .push(", ',')::bigint[]) WITH ORDINALITY AS s(rid, ord) CROSS JOIN customers c WHERE c.rid = s.rid AND c.tenant_id = ")
                     .bind(&v.tenant_id);
             }
             None if plan.text_join => {
@@ -946,7 +1025,7 @@ pub async fn list_customers(
             let mut q = Sql::new("");
             from(&mut q, plan);
             push_filters(&mut q, v, f, plan, sort, desc, after);
-            order(&mut q, key, id, pg && plan.text_join);
+            order(&mut q, key, id, false, plan.ranked);
             return with_badges(q);
         }
         // PostgreSQL orders a UNION only by plain output columns; the badge
@@ -956,11 +1035,12 @@ pub async fn list_customers(
         q.push(" AND ");
         push_owner_clause(&mut q, v);
         push_filters(&mut q, v, f, plan, sort, desc, after);
-        order(&mut q, key, id, pg && plan.text_join);
+        order(&mut q, key, id, false, plan.ranked);
         // Team shares are few: that branch filters them as usual.
         let plan = Plan {
             drive: None,
             text_join: false,
+            ranked: false,
             ..plan
         };
         q.push(&format!(
@@ -971,7 +1051,7 @@ pub async fn list_customers(
             .bind(&v.user_id)
             .push(" AND c.deleted_at IS NULL");
         push_filters(&mut q, v, f, plan, sort, desc, after);
-        order(&mut q, col, "c.id", false);
+        order(&mut q, col, "c.id", false, false);
         q.push(") shared");
         with_badges(q)
     };
