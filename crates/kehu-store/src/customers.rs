@@ -219,16 +219,21 @@ pub async fn put_search_terms(tx: &mut Tx, tenant_id: &str, rid: i64, terms: &st
     if tx.is_pg() {
         // created_at and id are the customer's (the list's sort columns;
         // migration 0012), read from the row this transaction wrote.
-        tx.exec(sql!(
-            "INSERT INTO customer_search (rid, tenant_id, created_at, id, terms)
-             SELECT c.rid, c.tenant_id, c.created_at, c.id, to_tsvector('simple', $3)
-             FROM customers c WHERE c.rid = $1 AND c.tenant_id = $2
-             ON CONFLICT (rid) DO UPDATE SET terms = EXCLUDED.terms",
-            rid,
-            tenant_id,
-            terms
-        ))
-        .await?;
+        let n = tx
+            .exec(sql!(
+                "INSERT INTO customer_search (rid, tenant_id, created_at, id, terms)
+                 SELECT c.rid, c.tenant_id, c.created_at, c.id, to_tsvector('simple', $3)
+                 FROM customers c WHERE c.rid = $1 AND c.tenant_id = $2
+                 ON CONFLICT (rid) DO UPDATE SET terms = EXCLUDED.terms",
+                rid,
+                tenant_id,
+                terms
+            ))
+            .await?;
+        // No such customer in this tenant: nothing was indexed.
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
     } else {
         tx.exec(sql!("DELETE FROM customer_search WHERE rowid = $1", rid))
             .await?;
@@ -858,6 +863,12 @@ pub async fn list_customers(
     // customers and took seconds). So count the matches, up to a bound,
     // first; when they are few, sort by an expression no index provides, so
     // the planner has to start from the matches.
+    let own_index = f.owner_id.is_some()
+        || f.province.is_some()
+        || f.department_id.is_some()
+        || f.tier.is_some()
+        || f.stage.is_some()
+        || f.tag.is_some();
     let text_only = f
         .search
         .as_ref()
@@ -884,7 +895,10 @@ pub async fn list_customers(
         pg,
         text_join: !pg && few_matches && text_only,
         ranked: ranked.is_some(),
-        text_probe: pg && !few_matches && text_only,
+        // Only where the walk is the tenant's sort index: a scope or a
+        // filter with an index of its own may leave few of the matches,
+        // and the walk would then probe every customer it passes.
+        text_probe: pg && !few_matches && text_only && v.scope == DataScope::All && !own_index,
         ..Plan::default()
     };
     let mut fewest = CLASS_COUNT_CAP;
@@ -949,12 +963,6 @@ pub async fn list_customers(
         && !few_matches
         && !pg
         && c.int(sql!("SELECT COUNT(*) FROM tenants")).await? == Some(1);
-    let own_index = f.owner_id.is_some()
-        || f.province.is_some()
-        || f.department_id.is_some()
-        || f.tier.is_some()
-        || f.stage.is_some()
-        || f.tag.is_some();
     let indexed_by = match sort {
         _ if !many_matches || own_index => "",
         SortKey::CreatedAt => " INDEXED BY customers_created",

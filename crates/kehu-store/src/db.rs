@@ -500,6 +500,19 @@ impl Tx {
         }
         Ok(())
     }
+
+    /// Undoes the transaction now and releases its locks (dropping it also
+    /// undoes it, but sqlx only sends the ROLLBACK when the connection is
+    /// next used).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Pg(t) => t.rollback().await?,
+            // The synchronous writer rolls back as the transaction drops.
+            Tx::Fast(t) => drop(t),
+        }
+        Ok(())
+    }
 }
 
 /// Inserts many rows with multi-row `INSERT … VALUES (…), (…)` statements,

@@ -4,7 +4,11 @@
 -- customer row was read to sort them: about four buffers per match, most of
 -- them outside shared_buffers at 1 M customers.
 -- Rebuilt rather than updated in place: an UPDATE of every row would add a
--- second set of GIN entries and leave the table twice its size.
+-- second set of GIN entries and leave the table twice its size. Writers wait
+-- for the lock (a search row written during the copy would be dropped with
+-- the old table); processes of the previous version must be stopped, since
+-- their inserts lack the new columns.
+LOCK TABLE customer_search IN SHARE ROW EXCLUSIVE MODE;
 CREATE TABLE customer_search_rebuilt (
     rid         BIGINT PRIMARY KEY,
     tenant_id   TEXT NOT NULL,
