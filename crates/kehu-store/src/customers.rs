@@ -533,7 +533,7 @@ fn push_search(q: &mut Sql, s: &SearchSpec, tenant_id: &str, pg: bool) {
 /// classification filters (in [`class_filters`] order) match many
 /// customers (see [`list_customers`]).
 #[derive(Clone, Copy, Default)]
-struct Plan {
+struct Plan<'a> {
     pg: bool,
     common: [bool; 3],
     /// A common classification filter whose index, which lists the class's
@@ -545,10 +545,11 @@ struct Plan {
     text_join: bool,
     /// PostgreSQL, newest or oldest first: a text-only search with few
     /// matches drives the page from its matches as ranked, past the cursor,
-    /// by [`text_matches`] (`s.ord`), so only the page's customers are read.
-    /// Sorting them in the page query instead read every match's search row
-    /// a second time (the count had just read them all).
-    ranked: bool,
+    /// by [`text_matches`] (`rid`s joined by commas; `s.ord` in the query),
+    /// so only the page's customers are read. Sorting them in the page
+    /// query instead read every match's search row a second time (the
+    /// count had just read them all).
+    ranked: Option<&'a str>,
     /// PostgreSQL: a text-only search with many matches tests each customer
     /// the sort index walks past against its own search row. Offered the
     /// matches as a set, the planner (whose estimate for a prefix outside its
@@ -557,7 +558,7 @@ struct Plan {
     text_probe: bool,
 }
 
-impl Plan {
+impl Plan<'_> {
     /// The columns a branch's page is ordered and its cursor compared by:
     /// the driving class index's own (equal to the customer's: created_at
     /// is copied and never changes), so the walk seeks to the cursor, or
@@ -630,7 +631,7 @@ fn push_filters(
     q: &mut Sql,
     v: &Viewer,
     f: &CustomerFilter,
-    plan: Plan,
+    plan: Plan<'_>,
     sort: SortKey,
     desc: bool,
     after: Option<&Cursor>,
@@ -691,7 +692,7 @@ fn push_filters(
     }
     if let Some(s) = &f.search
         && !plan.text_join
-        && !plan.ranked
+        && plan.ranked.is_none()
     {
         if plan.text_probe {
             // A scalar subquery is never flattened into a join: it stays a
@@ -705,7 +706,7 @@ fn push_filters(
     }
     // Ranked matches start past the cursor already.
     if let Some(cur) = after
-        && !plan.ranked
+        && plan.ranked.is_none()
     {
         // Compare in the same byte order the page was sorted in.
         let (col, id) = plan.key(sort);
@@ -714,17 +715,22 @@ fn push_filters(
         } else {
             ""
         };
-        let cmp = if desc { "<" } else { ">" };
-        // A row-value comparison lets both planners seek the (…, key, id)
-        // index to the cursor; the equivalent OR form made SQLite walk every
-        // earlier row, so deep pages cost more than the first.
-        q.push(&format!(" AND ({col}{collate}, {id}) {cmp} ("));
-        match &cur.value {
-            CursorValue::Int(i) => q.bind(*i),
-            CursorValue::Text(t) => q.bind(t),
-        };
-        q.push(", ").bind(&cur.id).push(")");
+        push_after(q, &format!("{col}{collate}"), id, desc, cur);
     }
+}
+
+/// Appends ` AND (key, id) < cursor` (`>` ascending). A row-value
+/// comparison lets both planners seek the (…, key, id) index to the cursor;
+/// the equivalent OR form made SQLite walk every earlier row, so deep pages
+/// cost more than the first.
+fn push_after(q: &mut Sql, key: &str, id: &str, desc: bool, cur: &Cursor) {
+    let cmp = if desc { "<" } else { ">" };
+    q.push(&format!(" AND ({key}, {id}) {cmp} ("));
+    match &cur.value {
+        CursorValue::Int(i) => q.bind(*i),
+        CursorValue::Text(t) => q.bind(t),
+    };
+    q.push(", ").bind(&cur.id).push(")");
 }
 
 /// What a search's text terms match, as far as choosing a plan needs.
@@ -804,15 +810,7 @@ async fn text_matches(
             .push(") AND s.tenant_id = ")
             .bind(&v.tenant_id);
         if let Some(cur) = after {
-            let CursorValue::Int(at) = cur.value else {
-                return Err(StoreError::Other("created_at cursor expected".into()));
-            };
-            let cmp = if desc { "<" } else { ">" };
-            q.push(&format!(" AND (s.created_at, s.id) {cmp} ("))
-                .bind(at)
-                .push(", ")
-                .bind(&cur.id)
-                .push(")");
+            push_after(&mut q, "s.created_at", "s.id", desc, cur);
         }
         q.push(&format!(" LIMIT {PG_FEW_MATCHES}) m"));
         let r: Ranks = c.one(q).await?;
@@ -894,7 +892,7 @@ pub async fn list_customers(
     let mut plan = Plan {
         pg,
         text_join: !pg && few_matches && text_only,
-        ranked: ranked.is_some(),
+        ranked: ranked.as_deref(),
         // Only where the walk is the tenant's sort index: a scope or a
         // filter with an index of its own may leave few of the matches,
         // and the walk would then probe every customer it passes.
@@ -931,7 +929,6 @@ pub async fn list_customers(
             plan.drive = None;
         }
     }
-    // `outer`: the ORDER BY of a compound select must name result columns.
     // `plain`: sort by the columns as they are (the ORDER BY of a compound
     // select must name result columns). A ranked branch is in rank order.
     let order = |q: &mut Sql, col: &str, id: &str, plain: bool, by_rank: bool| {
@@ -989,13 +986,13 @@ pub async fn list_customers(
     // The start of a page's select: from the customers, or from the
     // driving classification index joined to them (CROSS JOIN: SQLite keeps
     // that order, so the index's created_at order is the page's).
-    let from = |q: &mut Sql, plan: Plan| {
+    let from = |q: &mut Sql, plan: Plan<'_>| {
         match plan.drive {
-            None if plan.ranked => {
+            None if let Some(ranked) = plan.ranked => {
                 // The join reads customers in rank order and stops after
                 // the page.
                 q.push(&format!("SELECT {CUSTOMER_COLS} FROM unnest(string_to_array("))
-                    .bind(ranked.as_deref().unwrap_or(""))
+                    .bind(ranked)
                     .push(", ',')::bigint[]) WITH ORDINALITY AS s(rid, ord) CROSS JOIN customers c WHERE c.rid = s.rid AND c.tenant_id = ")
                     .bind(&v.tenant_id);
             }
@@ -1027,13 +1024,13 @@ pub async fn list_customers(
         }
         q.push(" AND c.deleted_at IS NULL");
     };
-    let build = |plan: Plan| {
+    let build = |plan: Plan<'_>| {
         let (key, id) = plan.key(sort);
         if v.scope == DataScope::All {
             let mut q = Sql::new("");
             from(&mut q, plan);
             push_filters(&mut q, v, f, plan, sort, desc, after);
-            order(&mut q, key, id, false, plan.ranked);
+            order(&mut q, key, id, false, plan.ranked.is_some());
             return with_badges(q);
         }
         // PostgreSQL orders a UNION only by plain output columns; the badge
@@ -1043,12 +1040,12 @@ pub async fn list_customers(
         q.push(" AND ");
         push_owner_clause(&mut q, v);
         push_filters(&mut q, v, f, plan, sort, desc, after);
-        order(&mut q, key, id, false, plan.ranked);
+        order(&mut q, key, id, false, plan.ranked.is_some());
         // Team shares are few: that branch filters them as usual.
         let plan = Plan {
             drive: None,
             text_join: false,
-            ranked: false,
+            ranked: None,
             ..plan
         };
         q.push(&format!(

@@ -162,10 +162,11 @@ const ANON_MIN_ARGS: usize = 64;
 
 /// `text` with `$1 … $n` written as `?`, when they occur exactly once each
 /// and in that order outside quotes, each a token of its own, and the text
-/// has no `?` already (what [`Sql::bind`] writes); `None` otherwise. SQLite looks a named parameter up by a linear scan of the
-/// statement's names for every value bound, so a statement with a thousand
-/// `$N` (a chunk's `IN` list) binds in quadratic time: 8 % of a
-/// classification run's CPU at 200 k customers. `?` binds by position.
+/// has no `?` already (what [`Sql::bind`] writes); `None` otherwise.
+/// SQLite looks a named parameter up by a linear scan of the statement's
+/// names for every value bound, so a statement with a thousand `$N` (a
+/// chunk's `IN` list) binds in quadratic time: 8 % of a classification
+/// run's CPU at 200 k customers. `?` binds by position.
 fn anonymous_params(text: &str, n: usize) -> Option<String> {
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());

@@ -161,11 +161,7 @@ async fn customers_crud_lookups_and_search(b: Backend) {
     // indexed customers, it keeps every term (2- and 3-letter prefixes and
     // longer ones alike).
     if b == Backend::Sqlite {
-        let rebuild = std::fs::read_to_string(format!(
-            "{}/migrations/sqlite/0006_search_prefix_index.sql",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
+        let rebuild = migration_sql(b, "0006_search_prefix_index.sql");
         let mut tx = ctx.store.begin_bulk().await.unwrap();
         tx.exec(kehu_store::sql!(&rebuild)).await.unwrap();
         tx.commit().await.unwrap();
@@ -199,11 +195,7 @@ async fn customers_crud_lookups_and_search(b: Backend) {
     // that is rolled back: the database is shared with the tests running
     // beside this one (which wait for its lock meanwhile).
     if b == Backend::Postgres {
-        let rebuild = std::fs::read_to_string(format!(
-            "{}/migrations/postgres/0012_search_sort_columns.sql",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
+        let rebuild = migration_sql(b, "0012_search_sort_columns.sql");
         let mut tx = ctx.store.begin_bulk().await.unwrap();
         let mine = |q: &str| kehu_store::sql!(q, &t);
         let rows_before = tx
@@ -261,9 +253,7 @@ async fn customers_crud_lookups_and_search(b: Backend) {
                 ))
                 .await
                 .unwrap();
-            let mut want = want.clone();
-            want.sort();
-            assert_eq!(found, want, "{term} after the rebuild");
+            assert_eq!(found, sorted(want.clone()), "{term} after the rebuild");
         }
         tx.rollback().await.unwrap();
     }
@@ -1112,16 +1102,7 @@ async fn orders_timeline_and_team(b: Backend) {
     assert_eq!(got, want_orders, "every order, same-day ones apart");
     assert_eq!(categories(&streamed), want_categories);
     drop(r);
-    let migration = std::fs::read_to_string(format!(
-        "{}/migrations/{}/0004_order_categories.sql",
-        env!("CARGO_MANIFEST_DIR"),
-        if b == Backend::Postgres {
-            "postgres"
-        } else {
-            "sqlite"
-        }
-    ))
-    .unwrap();
+    let migration = migration_sql(b, "0004_order_categories.sql");
     let backfill = &migration[migration.find("UPDATE").expect("the backfill")..];
     let mut tx = ctx.store.begin().await.unwrap();
     tx.exec(kehu_store::sql!("UPDATE orders SET line_categories = NULL"))

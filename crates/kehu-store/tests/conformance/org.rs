@@ -21,13 +21,7 @@ async fn migrations_are_idempotent(b: Backend) {
         .int(sql!("SELECT COUNT(*) FROM _sqlx_migrations"))
         .await
         .unwrap();
-    let dir = match b {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
-    let files = std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
-        .unwrap()
-        .count() as i64;
+    let files = std::fs::read_dir(migrations_dir(b)).unwrap().count() as i64;
     assert_eq!(applied, Some(files), "each migration recorded once");
     // The data written before the re-runs is still there.
     let t = org::tenant_by_slug(&mut r.conn(), &ctx.slug)

@@ -63,6 +63,20 @@ pub fn unique() -> String {
     uuid::Uuid::now_v7().simple().to_string()
 }
 
+/// This backend's migrations folder (`migrations/sqlite` or `…/postgres`).
+pub fn migrations_dir(b: Backend) -> String {
+    let dir = match b {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The text of one of this backend's migrations, to run again over data.
+pub fn migration_sql(b: Backend, file: &str) -> String {
+    std::fs::read_to_string(format!("{}/{file}", migrations_dir(b))).unwrap()
+}
+
 /// The URL of this process's PostgreSQL database, created and migrated on
 /// first use (`CREATE DATABASE kehu_conf_<pid>_<nanos>`).
 async fn pg_database() -> String {
