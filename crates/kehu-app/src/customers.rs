@@ -863,18 +863,41 @@ impl App {
         if owner != row.owner_id {
             self.check_owner(&mut tx, &actor.tenant_id, &owner).await?;
         }
-        let contact_names: Vec<String> = cs::contacts(&mut tx.conn(), &actor.tenant_id, id)
-            .await?
-            .into_iter()
-            .map(|k| k.name)
-            .collect();
-        let terms = search_terms(
-            &new.kind,
-            &new.name,
-            new.employer.as_deref(),
-            &contact_names,
+        // Search terms come from kind, name, employer and contact names
+        // (contact writes refresh them); blind indexes from the sealed
+        // identifiers. Unchanged sources: the stored rows are already right.
+        let terms = if (&stored.kind, &stored.name, &stored.employer)
+            != (&old_input.kind, &old_input.name, &old_input.employer)
+        {
+            let contact_names: Vec<String> = cs::contacts(&mut tx.conn(), &actor.tenant_id, id)
+                .await?
+                .into_iter()
+                .map(|k| k.name)
+                .collect();
+            Some(search_terms(
+                &new.kind,
+                &new.name,
+                new.employer.as_deref(),
+                &contact_names,
+            ))
+        } else {
+            None
+        };
+        let keys_changed = (
+            &stored.phones,
+            &stored.emails,
+            &stored.id_number,
+            &stored.unified_social_credit_code,
+        ) != (
+            &old_input.phones,
+            &old_input.emails,
+            &old_input.id_number,
+            &old_input.unified_social_credit_code,
         );
-        new.version = cs::update_customer(&mut tx, &new, &lookups(&keys, &c), &terms, now).await?;
+        let new_lookups = keys_changed.then(|| lookups(&keys, &c));
+        new.version =
+            cs::update_customer(&mut tx, &new, new_lookups.as_deref(), terms.as_deref(), now)
+                .await?;
         new.updated_at = now;
         let tl =
             |kind: &str, detail: Value| timeline_entry(actor, id, now, kind, detail.to_string());

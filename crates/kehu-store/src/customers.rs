@@ -237,11 +237,12 @@ pub async fn put_search_terms(tx: &mut Tx, tenant_id: &str, rid: i64, terms: &st
     } else {
         tx.exec(sql!("DELETE FROM customer_search WHERE rowid = $1", rid))
             .await?;
+        // The rowid is the customer's `rid`, which belongs to one tenant;
+        // the contentless index stores no columns (migration 0013).
         tx.exec(sql!(
-            "INSERT INTO customer_search (rowid, terms, tenant_id) VALUES ($1, $2, $3)",
+            "INSERT INTO customer_search (rowid, terms) VALUES ($1, $2)",
             rid,
-            terms,
-            tenant_id
+            terms
         ))
         .await?;
     }
@@ -274,11 +275,14 @@ pub async fn insert_customer(
 
 /// Writes the new state of a customer if `c.version` is still current; the
 /// stored version becomes `c.version + 1`.
+/// `lookups` and `terms` are `None` when the values they are derived from did
+/// not change: rewriting them would dirty the same index pages again for
+/// nothing (half of a note-only edit's pages on SQLite).
 pub async fn update_customer(
     tx: &mut Tx,
     c: &CustomerRow,
-    lookups: &[Lookup],
-    terms: &str,
+    lookups: Option<&[Lookup]>,
+    terms: Option<&str>,
     now: i64,
 ) -> Result<i64> {
     let n = tx
@@ -295,8 +299,12 @@ pub async fn update_customer(
     if n == 0 {
         return Err(StoreError::VersionConflict);
     }
-    put_lookups(tx, &c.tenant_id, &c.id, &c.id, lookups).await?;
-    put_search_terms(tx, &c.tenant_id, c.rid, terms).await?;
+    if let Some(lookups) = lookups {
+        put_lookups(tx, &c.tenant_id, &c.id, &c.id, lookups).await?;
+    }
+    if let Some(terms) = terms {
+        put_search_terms(tx, &c.tenant_id, c.rid, terms).await?;
+    }
     Ok(c.version + 1)
 }
 
@@ -1733,21 +1741,9 @@ pub async fn bulk_insert_customers(tx: &mut Tx, items: Vec<BulkCustomer>) -> Res
     } else {
         let search: Vec<Vec<Arg>> = terms
             .into_iter()
-            .map(|(id, t)| {
-                vec![
-                    Arg::from(rids[&id].rid),
-                    Arg::from(t),
-                    Arg::from(&tenant_id),
-                ]
-            })
+            .map(|(id, t)| vec![Arg::from(rids[&id].rid), Arg::from(t)])
             .collect();
-        insert_rows(
-            tx,
-            "customer_search",
-            &["rowid", "terms", "tenant_id"],
-            search,
-        )
-        .await?;
+        insert_rows(tx, "customer_search", &["rowid", "terms"], search).await?;
     }
     insert_rows(
         tx,

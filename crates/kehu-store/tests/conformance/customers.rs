@@ -38,7 +38,7 @@ async fn customers_crud_lookups_and_search(b: Backend) {
     let (other, _) = ctx.new_tenant().await;
     let row_x = customer_row(&other, "KH-0001", "张三丰", None, 1_000);
     let mut tx = ctx.store.begin().await.unwrap();
-    cs::insert_customer(&mut tx, &row_x, std::slice::from_ref(&phone), terms_a)
+    let rid_x = cs::insert_customer(&mut tx, &row_x, std::slice::from_ref(&phone), terms_a)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -157,13 +157,42 @@ async fn customers_crud_lookups_and_search(b: Backend) {
     };
     assert!(!spec.terms.is_empty());
     assert_eq!(search_ids(&ctx, &all, spec).await, a);
-    // Migration 0006 rebuilds SQLite's index with prefix indexes: run over
-    // indexed customers, it keeps every term (2- and 3-letter prefixes and
-    // longer ones alike).
+    // Migrations 0006 (prefix indexes) and 0013 (contentless, no
+    // positions) rebuild SQLite's index from its stored terms. Run in turn
+    // over indexed customers in the index's first shape (0001), they keep
+    // every term: 2- and 3-letter prefixes and longer ones alike.
     if b == Backend::Sqlite {
-        let rebuild = migration_sql(b, "0006_search_prefix_index.sql");
         let mut tx = ctx.store.begin_bulk().await.unwrap();
-        tx.exec(kehu_store::sql!(&rebuild)).await.unwrap();
+        tx.exec(kehu_store::sql!("DROP TABLE customer_search"))
+            .await
+            .unwrap();
+        tx.exec(kehu_store::sql!(
+            "CREATE VIRTUAL TABLE customer_search USING fts5 (terms, tenant_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 0')"
+        ))
+        .await
+        .unwrap();
+        for (rid, terms, tenant) in [
+            (rid_a, terms_a, &t),
+            (rid_b, "acme trading near or not", &t),
+            (rid_x, terms_a, &other),
+        ] {
+            tx.exec(kehu_store::sql!(
+                "INSERT INTO customer_search (rowid, terms, tenant_id) VALUES ($1, $2, $3)",
+                rid,
+                terms,
+                tenant
+            ))
+            .await
+            .unwrap();
+        }
+        for file in [
+            "0006_search_prefix_index.sql",
+            "0013_search_contentless.sql",
+        ] {
+            tx.exec(kehu_store::sql!(&migration_sql(b, file)))
+                .await
+                .unwrap();
+        }
         tx.commit().await.unwrap();
         let mut r = ctx.store.reader().await.unwrap();
         let leftover = r
@@ -173,7 +202,16 @@ async fn customers_crud_lookups_and_search(b: Backend) {
             ))
             .await
             .unwrap();
-        assert_eq!(leftover, Some(0), "every statement of the file ran");
+        assert_eq!(leftover, Some(0), "every statement of the files ran");
+        // Contentless: the terms are indexed, not stored.
+        let stored = r
+            .conn()
+            .int(kehu_store::sql!(
+                "SELECT COUNT(*) FROM customer_search WHERE terms IS NOT NULL"
+            ))
+            .await
+            .unwrap();
+        assert_eq!(stored, Some(0));
         drop(r);
         for (term, prefix) in [
             ("zs", true),
@@ -188,6 +226,14 @@ async fn customers_crud_lookups_and_search(b: Backend) {
             );
         }
         assert_eq!(search_ids(&ctx, &all, terms(&[("ac", true)])).await, bb);
+        // Replacing and deleting a customer's terms still works.
+        let mut tx = ctx.store.begin().await.unwrap();
+        cs::put_search_terms(&mut tx, &t, rid_b, "acme holdings")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(search_ids(&ctx, &all, terms(&[("trad", true)])).await, none);
+        assert_eq!(search_ids(&ctx, &all, terms(&[("hold", true)])).await, bb);
     }
     // Migration 0012 rebuilds PostgreSQL's search table with each
     // customer's created_at and id: run over indexed customers, it keeps
@@ -267,15 +313,15 @@ async fn customers_crud_lookups_and_search(b: Backend) {
     let v = cs::update_customer(
         &mut tx,
         &upd,
-        std::slice::from_ref(&email),
-        &new_terms,
+        Some(std::slice::from_ref(&email)),
+        Some(&new_terms),
         5_000,
     )
     .await
     .unwrap();
     assert_eq!(v, 2);
     // The same (now stale) version again.
-    let err = cs::update_customer(&mut tx, &upd, &[], "x", 5_001)
+    let err = cs::update_customer(&mut tx, &upd, Some(&[]), Some("x"), 5_001)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::VersionConflict), "{err:?}");
@@ -373,7 +419,7 @@ async fn customers_crud_lookups_and_search(b: Backend) {
     let mut tx = ctx.store.begin().await.unwrap();
     let mut stale = upd.clone();
     stale.version = 3;
-    let err = cs::update_customer(&mut tx, &stale, &[], "x", 7_000)
+    let err = cs::update_customer(&mut tx, &stale, Some(&[]), Some("x"), 7_000)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::VersionConflict), "{err:?}");
@@ -620,7 +666,7 @@ async fn keyset_pagination(b: Backend) {
         // (tied) later times.
         if i % 4 == 0 {
             row.updated_at = 5_000 + (i % 8) as i64;
-            cs::update_customer(&mut tx, &row, &[], "page", row.updated_at)
+            cs::update_customer(&mut tx, &row, None, Some("page"), row.updated_at)
                 .await
                 .unwrap();
             row.version += 1;
@@ -1507,7 +1553,7 @@ async fn bulk_insert_agrees(b: Backend) {
     let mut row = listed.iter().find(|c| c.id == ids[123]).unwrap().clone();
     row.name = "改名".into();
     let mut tx = ctx.store.begin().await.unwrap();
-    cs::update_customer(&mut tx, &row, &[], "renamed gaiming", 20_000)
+    cs::update_customer(&mut tx, &row, Some(&[]), Some("renamed gaiming"), 20_000)
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -235,6 +235,70 @@ async fn search_finds_chinese_pinyin_phone_email_and_code(b: Backend) {
 }
 both!(search_finds_chinese_pinyin_phone_email_and_code);
 
+/// An edit rewrites the search terms and blind indexes only when their
+/// sources change; each kind of edit must leave search right.
+async fn edits_keep_search_in_step(b: Backend) {
+    let s = Server::start(b).await;
+    let mut c = s.login("admin").await;
+    let created = c
+        .customer(
+            json!({"kind": "person", "name": "陈思莉", "phones": ["13912340001"],
+                         "emails": ["chensl@example.cn"], "employer": "宁波港务集团"}),
+        )
+        .await;
+    let path = format!("/api/v1/customers/{}", created["id"].as_str().unwrap());
+    let found = |r: &crate::support::Resp| r.body["items"].as_array().unwrap().len();
+    let q = |q: &str| format!("/api/v1/customers?q={}", urlencode(q));
+    let mut version = 1;
+    let mut patch = async |c: &crate::support::Client, body| {
+        let r = c.patch(&path, body, Some(&format!("\"{version}\""))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        version += 1;
+    };
+
+    // Neither terms nor identifiers change: everything still found.
+    patch(&c, json!({"notes": "老客户", "city": "宁波市"})).await;
+    for query in ["思莉", "csl", "13912340001", "chensl@example.cn", "港务"] {
+        assert_eq!(
+            found(&c.get(&q(query)).await),
+            1,
+            "after a notes edit: {query}"
+        );
+    }
+    // New identifiers replace the old ones.
+    patch(
+        &c,
+        json!({"phones": ["13912340002"], "emails": ["si.li@example.cn"]}),
+    )
+    .await;
+    for (query, n) in [
+        ("13912340001", 0),
+        ("chensl@example.cn", 0),
+        ("13912340002", 1),
+        ("si.li@example.cn", 1),
+    ] {
+        assert_eq!(
+            found(&c.get(&q(query)).await),
+            n,
+            "after a phone edit: {query}"
+        );
+    }
+    // A new name and employer replace the old terms.
+    patch(&c, json!({"name": "周建国", "employer": "温州鞋业"})).await;
+    for (query, n) in [
+        ("思莉", 0),
+        ("csl", 0),
+        ("港务", 0),
+        ("zjg", 1),
+        ("建国", 1),
+        ("鞋业", 1),
+        ("13912340002", 1),
+    ] {
+        assert_eq!(found(&c.get(&q(query)).await), n, "after a rename: {query}");
+    }
+}
+both!(edits_keep_search_in_step);
+
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {
