@@ -456,7 +456,10 @@ pub enum Tx {
     /// SQLite through sqlx: its statements run on sqlx's worker thread, so a
     /// long one (a classification run's writes) does not hold up a runtime
     /// thread ([`crate::Store::begin_bulk`]).
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Sqlite(
+        sqlx::Transaction<'static, sqlx::Sqlite>,
+        crate::group::BulkHold,
+    ),
     /// SQLite on the calling thread, for a request's few statements
     /// ([`crate::Store::begin`]): no message to a worker thread and back
     /// per statement.
@@ -467,7 +470,7 @@ pub enum Tx {
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t) => Conn::Sqlite(&mut *t),
+            Tx::Sqlite(t, _) => Conn::Sqlite(&mut *t),
             Tx::Fast(t) => Conn::Fast(t.conn()),
             Tx::Pg(t) => Conn::Pg(&mut *t),
         }
@@ -495,7 +498,7 @@ impl Tx {
     }
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _hold) => t.commit().await?,
             Tx::Fast(t) => t.commit().await?,
             Tx::Pg(t) => t.commit().await?,
         }
@@ -507,7 +510,7 @@ impl Tx {
     /// next used).
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Sqlite(t, _hold) => t.rollback().await?,
             Tx::Pg(t) => t.rollback().await?,
             // The synchronous writer rolls back as the transaction drops.
             Tx::Fast(t) => drop(t),

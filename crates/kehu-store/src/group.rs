@@ -24,8 +24,11 @@
 //! as SQLite's own would be.
 //!
 //! One member at a time holds the writer (an async mutex) from `begin` to
-//! commit or drop; the group as a whole holds sqlx's one write connection,
-//! so no sqlx transaction ([`crate::Store::begin_bulk`]) starts inside it.
+//! commit or drop. A transaction on sqlx's write connection
+//! ([`crate::Store::begin_bulk`]) holds the writer too ([`Writer::hold`]),
+//! so no group starts inside it and it starts inside none. (Groups used to
+//! take sqlx's write connection for this: a message to its worker thread
+//! and back per group, 6 % of a write's CPU.)
 //! A group handed on to the next request is also watched by a timer: if
 //! no one has committed it after [`FLUSH_AFTER`] (the next request went
 //! away), the timer takes the writer and commits it; and a request that
@@ -38,8 +41,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
-use sqlx::SqlitePool;
-use sqlx::pool::PoolConnection;
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
 use crate::StoreError;
@@ -118,8 +119,6 @@ struct State {
 struct Group {
     /// When the first member began waiting for the COMMIT.
     waiting_since: Option<Instant>,
-    /// sqlx's write connection: this process's write lock.
-    _lock: PoolConnection<sqlx::Sqlite>,
     /// Each member is sent the group's number in [`Writer::committed`].
     waiting: Vec<oneshot::Sender<Result<u64, String>>>,
 }
@@ -171,24 +170,39 @@ impl Writer {
     /// transaction each queued request fails after that long, rather than
     /// the n-th after n times it (one at a time holds the writer while it
     /// waits for the lock).
-    pub async fn begin(self: &Arc<Self>, write: &SqlitePool) -> Result<FastTx, StoreError> {
+    pub async fn begin(self: &Arc<Self>) -> Result<FastTx, StoreError> {
         self.check_open()?;
-        let wait = Duration::from_millis(self.wait_ms.load(Ordering::Relaxed));
+        let wait = self.wait();
         let started = async {
             let state = {
                 self.queued.fetch_add(1, Ordering::SeqCst);
                 let _q = Queued(&self.queued);
                 Arc::clone(&self.state).lock_owned().await
             };
-            self.start(state, write, true).await
+            self.start(state, true).await
         };
         match tokio::time::timeout(wait, started).await {
             Ok(tx) => Ok(tx?.expect("a waiting start always starts")),
-            Err(_) => Err(StoreError::Other(format!(
-                "no write lock after {} s (a long write holds it)",
-                wait.as_secs_f64()
-            ))),
+            Err(_) => Err(no_lock(wait)),
         }
+    }
+
+    /// Holds the writer for a transaction of sqlx's write connection: an
+    /// open group is committed first, and none starts until the returned
+    /// hold drops. Waits as [`Writer::begin`] does.
+    pub async fn hold(self: &Arc<Self>) -> Result<BulkHold, StoreError> {
+        self.check_open()?;
+        let wait = self.wait();
+        let Ok(mut state) = tokio::time::timeout(wait, Arc::clone(&self.state).lock_owned()).await
+        else {
+            return Err(no_lock(wait));
+        };
+        finish(self, &mut state, None);
+        Ok(BulkHold { _writer: state })
+    }
+
+    fn wait(&self) -> Duration {
+        Duration::from_millis(self.wait_ms.load(Ordering::Relaxed))
     }
 
     /// How long [`Writer::begin`] waits (tests shorten it).
@@ -198,21 +212,17 @@ impl Writer {
     }
 
     /// Starts one only if neither the writer nor the write lock is taken.
-    pub async fn try_begin(
-        self: &Arc<Self>,
-        write: &SqlitePool,
-    ) -> Result<Option<FastTx>, StoreError> {
+    pub async fn try_begin(self: &Arc<Self>) -> Result<Option<FastTx>, StoreError> {
         self.check_open()?;
         let Ok(state) = Arc::clone(&self.state).try_lock_owned() else {
             return Ok(None);
         };
-        self.start(state, write, false).await
+        self.start(state, false).await
     }
 
     async fn start(
         self: &Arc<Self>,
         mut state: OwnedMutexGuard<State>,
-        write: &SqlitePool,
         wait: bool,
     ) -> Result<Option<FastTx>, StoreError> {
         // Re-checked: the store may have closed while this request queued.
@@ -228,14 +238,6 @@ impl Writer {
             finish(self, &mut state, None);
         }
         if state.group.is_none() {
-            let lock = if wait {
-                write.acquire().await?
-            } else {
-                match write.try_acquire() {
-                    Some(l) => l,
-                    None => return Ok(None),
-                }
-            };
             if state.conn.as_ref().is_some_and(|c| !c.0.is_autocommit()) {
                 // Left inside a transaction by something unforeseen: start
                 // afresh rather than fail every later BEGIN.
@@ -250,7 +252,6 @@ impl Writer {
             }
             state.group = Some(Group {
                 waiting_since: None,
-                _lock: lock,
                 waiting: Vec::new(),
             });
         }
@@ -427,6 +428,19 @@ impl Writer {
             finish(&writer, &mut state, None);
         });
     }
+}
+
+fn no_lock(wait: Duration) -> StoreError {
+    StoreError::Other(format!(
+        "no write lock after {} s (a long write holds it)",
+        wait.as_secs_f64()
+    ))
+}
+
+/// The writer, held for a transaction of sqlx's write connection
+/// ([`Writer::hold`]); dropped after that transaction ends.
+pub struct BulkHold {
+    _writer: OwnedMutexGuard<State>,
 }
 
 /// `BEGIN IMMEDIATE`, retried here while another process holds the

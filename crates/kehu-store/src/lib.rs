@@ -245,7 +245,7 @@ impl Store {
     /// writes never fails with SQLITE_BUSY halfway.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Store::Sqlite { write, writer, .. } => Tx::Fast(writer.begin(write).await?),
+            Store::Sqlite { writer, .. } => Tx::Fast(writer.begin().await?),
             Store::Postgres(p) => Tx::Pg(p.begin().await?),
         })
     }
@@ -257,7 +257,7 @@ impl Store {
     /// request wait. Always a transaction on PostgreSQL (row locks there).
     pub async fn try_begin(&self) -> Result<Option<Tx>> {
         Ok(match self {
-            Store::Sqlite { write, writer, .. } => writer.try_begin(write).await?.map(Tx::Fast),
+            Store::Sqlite { writer, .. } => writer.try_begin().await?.map(Tx::Fast),
             Store::Postgres(p) => Some(Tx::Pg(p.begin().await?)),
         })
     }
@@ -268,7 +268,12 @@ impl Store {
     /// PostgreSQL.
     pub async fn begin_bulk(&self) -> Result<Tx> {
         Ok(match self {
-            Store::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Sqlite { write, writer, .. } => {
+                // The writer first: the other order could wait for a group
+                // that waits for this connection's lock.
+                let hold = writer.hold().await?;
+                Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?, hold)
+            }
             Store::Postgres(p) => Tx::Pg(p.begin().await?),
         })
     }

@@ -142,6 +142,28 @@ async fn one_writer_at_a_time(b: Backend) {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert!(again.is_some(), "try_begin after the write lock came back");
+        drop(again);
+        // The other way round: while a bulk transaction is open, try_begin
+        // steps aside and a request transaction waits for it.
+        let mut bulk = ctx.store.begin_bulk().await.unwrap();
+        rename(&mut bulk, &t, "第三").await;
+        assert!(ctx.store.try_begin().await.unwrap().is_none());
+        let store = ctx.store.clone();
+        let t3 = t.clone();
+        let request = tokio::spawn(async move {
+            let mut tx = store.begin().await.unwrap();
+            tx.int(sql!(
+                "SELECT COUNT(*) FROM tenants WHERE tenant_id = $1 AND name = $2",
+                &t3,
+                "第三"
+            ))
+            .await
+            .unwrap()
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!request.is_finished(), "the request transaction waited");
+        bulk.commit().await.unwrap();
+        assert_eq!(request.await.unwrap(), Some(1));
     } else {
         first.commit().await.unwrap();
     }
