@@ -557,12 +557,23 @@ pub(crate) fn page_limit(limit: Option<i64>) -> Result<i64, FieldError> {
 pub const MAX_PAGE: i64 = 200;
 
 impl App {
-    async fn defs(&self, tenant_id: &str) -> Result<Vec<CustomFieldDef>> {
-        // Read on every create and update: the synchronous path.
+    /// Validated against by every create and update ([`crate::defs_cache`]).
+    async fn defs(&self, tenant_id: &str) -> Result<crate::defs_cache::Defs> {
+        let generation = match self.defs.get(tenant_id) {
+            Ok(defs) => return Ok(defs),
+            Err(generation) => generation,
+        };
         let mut r = self.store.fast_reader().await?;
-        Ok(field_defs(
+        let defs = std::sync::Arc::new(field_defs(
             &cs::custom_fields(&mut r.read(), tenant_id).await?,
-        ))
+        ));
+        self.defs.put(tenant_id, generation, defs.clone());
+        Ok(defs)
+    }
+
+    /// After a committed change to the tenant's custom field definitions.
+    pub(crate) fn forget_defs(&self, tenant_id: &str) {
+        self.defs.forget(tenant_id);
     }
 
     /// Checks that an owner is an enabled user of the tenant.

@@ -9,6 +9,7 @@
 pub mod auth;
 mod auth_cache;
 pub mod customers;
+mod defs_cache;
 pub mod insight;
 mod insight_codec;
 pub mod org;
@@ -169,6 +170,7 @@ pub struct App {
     master: MasterKey,
     keys: RwLock<HashMap<String, TenantKeys>>,
     auth_cache: auth_cache::AuthCache,
+    defs: defs_cache::DefsCache,
     pub clock: Arc<dyn Clock>,
     pub config: AppConfig,
 }
@@ -247,6 +249,7 @@ impl App {
             master,
             keys: RwLock::new(HashMap::new()),
             auth_cache: Default::default(),
+            defs: Default::default(),
             clock,
             config,
         }

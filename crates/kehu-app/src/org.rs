@@ -790,6 +790,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.forget_defs(&actor.tenant_id);
         Ok(field_view(&row))
     }
 
@@ -836,6 +837,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.forget_defs(&actor.tenant_id);
         Ok(field_view(&row))
     }
 
@@ -858,6 +860,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.forget_defs(&actor.tenant_id);
         Ok(())
     }
 

@@ -72,6 +72,56 @@ async fn custom_fields_are_typed_and_validated(b: Backend) {
         r.body["custom_fields"],
         json!({"level": "金卡", "employees": 12.0})
     );
+    // The definitions are kept in memory between writes; a change made here
+    // applies to the very next write: `level` no longer required, and
+    // `employees` gone.
+    let fields = c.get("/api/v1/custom-fields").await;
+    let field = |key: &str| {
+        fields
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["key"] == key)
+            .unwrap()
+            .clone()
+    };
+    let level = field("level");
+    let r = c
+        .patch(
+            &format!("/api/v1/custom-fields/{}", level["id"].as_str().unwrap()),
+            json!({"key": "level", "label_zh": "会员等级", "label_en": "Level", "field_type": "select",
+                   "options": ["金卡", "银卡"], "required": false}),
+            Some(&format!("\"{}\"", level["version"])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let employees = field("employees");
+    let r = c
+        .delete(
+            &format!(
+                "/api/v1/custom-fields/{}",
+                employees["id"].as_str().unwrap()
+            ),
+            Some(&format!("\"{}\"", employees["version"])),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    c.customer(json!({"kind": "person", "name": "不再必填"}))
+        .await;
+    let r = c
+        .post(
+            "/api/v1/customers",
+            json!({"kind": "person", "name": "已删字段", "custom_fields": {"employees": 3}}),
+        )
+        .await;
+    assert_eq!(
+        r.codes(),
+        vec![(
+            "custom_fields.employees".to_string(),
+            "custom_field.unknown".to_string()
+        )]
+    );
 }
 both!(custom_fields_are_typed_and_validated);
 
