@@ -684,10 +684,33 @@ impl App {
     ) -> Result<(CustomerRow, Sensitive, TenantKeys)> {
         actor.require(Permission::CustomerRead)?;
         let mut r = self.store.fast_reader().await?;
-        let row = cs::customer(&mut r.read(), &actor.viewer(), id, access)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let row = cs::customer(&mut r.read(), &actor.viewer(), id, access).await?;
         drop(r);
+        self.opened(actor, id, row).await
+    }
+
+    /// [`App::load`] inside a write transaction. On SQLite that is the
+    /// writer's own connection, whose cache holds what it wrote; a read
+    /// connection drops its cache and memory map after every write.
+    async fn load_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        id: &str,
+        access: Access,
+    ) -> Result<(CustomerRow, Sensitive, TenantKeys)> {
+        actor.require(Permission::CustomerRead)?;
+        let row = cs::customer(&mut tx.conn(), &actor.viewer(), id, access).await?;
+        self.opened(actor, id, row).await
+    }
+
+    async fn opened(
+        &self,
+        actor: &Actor,
+        id: &str,
+        row: Option<CustomerRow>,
+    ) -> Result<(CustomerRow, Sensitive, TenantKeys)> {
+        let row = row.ok_or(AppError::NotFound)?;
         let keys = self.tenant_keys(&actor.tenant_id).await?;
         let s = open(&keys, &customer_aad(&actor.tenant_id, id), &row.sealed)?;
         Ok((row, s, keys))
@@ -836,7 +859,9 @@ impl App {
         body: &Map<String, Value>,
     ) -> Result<CustomerView> {
         actor.require(Permission::CustomerUpdate)?;
-        let (row, s, keys) = self.load(actor, id, Access::Write).await?;
+        let defs = self.defs(&actor.tenant_id).await?;
+        let mut tx = self.store.begin().await?;
+        let (row, s, keys) = self.load_in(&mut tx, actor, id, Access::Write).await?;
         if row.version != if_match {
             return Err(AppError::VersionMismatch);
         }
@@ -844,7 +869,6 @@ impl App {
         let mut input = old_input.clone();
         let mut owner = row.owner_id.clone();
         apply_body(&mut input, &mut owner, body, actor, false)?;
-        let defs = self.defs(&actor.tenant_id).await?;
         let now = self.now();
         let c = validate_customer(&input, &defs, today(now))?;
         let stored = normalised_input(&c);
@@ -870,7 +894,6 @@ impl App {
         new.uscc = stored.unified_social_credit_code.clone();
         new.custom_fields = custom_to_json(&stored.custom_fields);
         new.sealed = seal(&keys, &customer_aad(&actor.tenant_id, id), &sens);
-        let mut tx = self.store.begin().await?;
         if owner != row.owner_id {
             self.check_owner(&mut tx, &actor.tenant_id, &owner).await?;
         }

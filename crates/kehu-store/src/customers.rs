@@ -234,6 +234,9 @@ pub async fn put_search_terms(tx: &mut Tx, tenant_id: &str, rid: i64, terms: &st
         if n == 0 {
             return Err(StoreError::NotFound);
         }
+    } else if let Tx::Fast(t) = tx {
+        // At the group's COMMIT (group.rs).
+        t.search(rid, Some(terms));
     } else {
         tx.exec(sql!("DELETE FROM customer_search WHERE rowid = $1", rid))
             .await?;
@@ -344,6 +347,8 @@ pub async fn delete_customer(
     if tx.is_pg() {
         tx.exec(sql!("DELETE FROM customer_search WHERE rid = $1", rid))
             .await?;
+    } else if let Tx::Fast(t) = tx {
+        t.search(rid, None);
     } else {
         tx.exec(sql!("DELETE FROM customer_search WHERE rowid = $1", rid))
             .await?;

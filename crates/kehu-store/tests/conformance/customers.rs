@@ -441,6 +441,77 @@ async fn customers_crud_lookups_and_search(b: Backend) {
 }
 both!(customers_crud_lookups_and_search);
 
+/// Search terms are kept with the transaction that wrote them: on SQLite a
+/// request transaction's are written at its group's COMMIT, so one dropped
+/// without commit leaves none, and the last write of a customer's terms wins.
+async fn search_terms_follow_their_transaction(b: Backend) {
+    let ctx = Ctx::new(b).await;
+    let t = ctx.tenant_id.clone();
+    let all = ctx.all(&t);
+    let row = customer_row(&t, "KH-0100", "周建国", None, 1_000);
+    let mut tx = ctx.store.begin().await.unwrap();
+    let rid = cs::insert_customer(&mut tx, &row, &[], "alpha")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let me = vec![row.id.clone()];
+    let none: Vec<String> = Vec::new();
+    assert_eq!(search_ids(&ctx, &all, terms(&[("alpha", false)])).await, me);
+
+    let mut tx = ctx.store.begin().await.unwrap();
+    cs::put_search_terms(&mut tx, &t, rid, "beta")
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(
+        search_ids(&ctx, &all, terms(&[("beta", false)])).await,
+        none
+    );
+    assert_eq!(search_ids(&ctx, &all, terms(&[("alpha", false)])).await, me);
+
+    let mut tx = ctx.store.begin().await.unwrap();
+    cs::put_search_terms(&mut tx, &t, rid, "gamma")
+        .await
+        .unwrap();
+    cs::put_search_terms(&mut tx, &t, rid, "delta")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for (term, want) in [("alpha", &none), ("gamma", &none), ("delta", &me)] {
+        assert_eq!(
+            search_ids(&ctx, &all, terms(&[(term, false)])).await,
+            *want,
+            "{term}"
+        );
+    }
+
+    let mut tx = ctx.store.begin().await.unwrap();
+    cs::delete_customer(&mut tx, &t, &row.id, rid, 1, 2_000)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        search_ids(&ctx, &all, terms(&[("delta", false)])).await,
+        none
+    );
+    // Gone from the index itself, not only hidden by the list's filter.
+    let mut r = ctx.store.reader().await.unwrap();
+    let left = r
+        .conn()
+        .int(match b {
+            Backend::Sqlite => kehu_store::sql!(
+                "SELECT COUNT(*) FROM customer_search WHERE customer_search MATCH '\"delta\"'"
+            ),
+            Backend::Postgres => {
+                kehu_store::sql!("SELECT COUNT(*) FROM customer_search WHERE rid = $1", rid)
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(left, Some(0));
+}
+both!(search_terms_follow_their_transaction);
+
 /// The search alphabet (kehu_domain::search): `[a-z0-9]` words and n-grams
 /// of CJK ideographs (extensions, compatibility forms), 〇, 々, kana and
 /// Hangul. Each is one token to both full-text engines, found exactly and by
