@@ -1099,12 +1099,17 @@ impl App {
         body: &ContactPatch,
     ) -> Result<ContactView> {
         actor.require(Permission::CustomerUpdate)?;
-        let (row, _, keys) = self.load(actor, customer_id, Access::Write).await?;
+        // The customer is read in the transaction that rewrites its search
+        // terms from its name: read before it, a rename committing meanwhile
+        // would be overwritten by terms of the old name.
+        let mut tx = self.store.begin().await?;
+        let (row, _, keys) = self
+            .load_in(&mut tx, actor, customer_id, Access::Write)
+            .await?;
         if row.kind != Kind::Company.as_str() {
             return Err(FieldError::new("customer_id", "contact.company_only").into());
         }
         let now = self.now();
-        let mut tx = self.store.begin().await?;
         let existing = cs::contacts(&mut tx.conn(), &actor.tenant_id, customer_id).await?;
         // An edit starts from what is stored: a field the request leaves out
         // keeps its value (a missing `phones` must not erase the numbers).
@@ -1237,9 +1242,12 @@ impl App {
         if_match: i64,
     ) -> Result<()> {
         actor.require(Permission::CustomerUpdate)?;
-        let (row, _, keys) = self.load(actor, customer_id, Access::Write).await?;
-        let now = self.now();
+        // Read in the transaction, as in `save_contact`.
         let mut tx = self.store.begin().await?;
+        let (row, _, keys) = self
+            .load_in(&mut tx, actor, customer_id, Access::Write)
+            .await?;
+        let now = self.now();
         let existing = cs::contacts(&mut tx.conn(), &actor.tenant_id, customer_id).await?;
         let old = existing
             .iter()

@@ -789,6 +789,9 @@ impl App {
             },
         )
         .await?;
+        // Before and after: a request cancelled after the COMMIT (while it
+        // waits for the disk) must not leave old definitions in use here.
+        self.forget_defs(&actor.tenant_id);
         tx.commit().await?;
         self.forget_defs(&actor.tenant_id);
         Ok(field_view(&row))
@@ -836,6 +839,9 @@ impl App {
             },
         )
         .await?;
+        // Before and after: a request cancelled after the COMMIT (while it
+        // waits for the disk) must not leave old definitions in use here.
+        self.forget_defs(&actor.tenant_id);
         tx.commit().await?;
         self.forget_defs(&actor.tenant_id);
         Ok(field_view(&row))
@@ -859,6 +865,9 @@ impl App {
             },
         )
         .await?;
+        // Before and after: a request cancelled after the COMMIT (while it
+        // waits for the disk) must not leave old definitions in use here.
+        self.forget_defs(&actor.tenant_id);
         tx.commit().await?;
         self.forget_defs(&actor.tenant_id);
         Ok(())
