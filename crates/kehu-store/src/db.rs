@@ -450,16 +450,62 @@ impl Conn<'_> {
     }
 }
 
+/// A transaction on sqlx's SQLite write connection, holding the writer
+/// ([`crate::group::Writer::hold`]) until it has ended.
+pub struct BulkTx {
+    tx: Option<sqlx::Transaction<'static, sqlx::Sqlite>>,
+    hold: Option<crate::group::BulkHold>,
+}
+
+impl BulkTx {
+    pub(crate) fn new(
+        tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+        hold: crate::group::BulkHold,
+    ) -> BulkTx {
+        BulkTx {
+            tx: Some(tx),
+            hold: Some(hold),
+        }
+    }
+
+    fn tx(&mut self) -> &mut sqlx::Transaction<'static, sqlx::Sqlite> {
+        self.tx.as_mut().expect("open until commit or rollback")
+    }
+
+    async fn end(mut self, commit: bool) -> Result<(), StoreError> {
+        let tx = self.tx.take().expect("open until commit or rollback");
+        if commit {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for BulkTx {
+    /// sqlx only queues the ROLLBACK of a dropped transaction on its worker
+    /// thread (behind a statement still running there): the writer is let
+    /// go once it has run, or a request write would begin while SQLite's
+    /// lock is still taken and give up after its busy wait.
+    fn drop(&mut self) {
+        if let (Some(tx), Ok(rt)) = (self.tx.take(), tokio::runtime::Handle::try_current()) {
+            let hold = self.hold.take();
+            rt.spawn(async move {
+                let _ = tx.rollback().await;
+                drop(hold);
+            });
+        }
+    }
+}
+
 /// An open write transaction of either backend. Dropped without `commit`, it
 /// rolls back: nothing half-written is left behind.
 pub enum Tx {
     /// SQLite through sqlx: its statements run on sqlx's worker thread, so a
     /// long one (a classification run's writes) does not hold up a runtime
     /// thread ([`crate::Store::begin_bulk`]).
-    Sqlite(
-        sqlx::Transaction<'static, sqlx::Sqlite>,
-        crate::group::BulkHold,
-    ),
+    Sqlite(BulkTx),
     /// SQLite on the calling thread, for a request's few statements
     /// ([`crate::Store::begin`]): no message to a worker thread and back
     /// per statement.
@@ -470,7 +516,7 @@ pub enum Tx {
 impl Tx {
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(t, _) => Conn::Sqlite(&mut *t),
+            Tx::Sqlite(t) => Conn::Sqlite(t.tx()),
             Tx::Fast(t) => Conn::Fast(t.conn()),
             Tx::Pg(t) => Conn::Pg(&mut *t),
         }
@@ -498,7 +544,7 @@ impl Tx {
     }
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t, _hold) => t.commit().await?,
+            Tx::Sqlite(t) => t.end(true).await?,
             Tx::Fast(t) => t.commit().await?,
             Tx::Pg(t) => t.commit().await?,
         }
@@ -510,7 +556,7 @@ impl Tx {
     /// next used).
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t, _hold) => t.rollback().await?,
+            Tx::Sqlite(t) => t.end(false).await?,
             Tx::Pg(t) => t.rollback().await?,
             // The synchronous writer rolls back as the transaction drops.
             Tx::Fast(t) => drop(t),

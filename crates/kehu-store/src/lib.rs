@@ -272,7 +272,10 @@ impl Store {
                 // The writer first: the other order could wait for a group
                 // that waits for this connection's lock.
                 let hold = writer.hold().await?;
-                Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?, hold)
+                Tx::Sqlite(db::BulkTx::new(
+                    write.begin_with("BEGIN IMMEDIATE").await?,
+                    hold,
+                ))
             }
             Store::Postgres(p) => Tx::Pg(p.begin().await?),
         })
