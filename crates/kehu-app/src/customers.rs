@@ -337,6 +337,25 @@ fn apply_body(
     Ok(())
 }
 
+/// What [`lookups`] is derived from: an edit that changes none of it keeps
+/// the stored blind indexes.
+type LookupSources<'a> = (&'a [String], &'a [String], Option<&'a str>, Option<&'a str>);
+
+fn lookup_sources(c: &CustomerInput) -> LookupSources<'_> {
+    (
+        &c.phones,
+        &c.emails,
+        c.id_number.as_deref(),
+        c.unified_social_credit_code.as_deref(),
+    )
+}
+
+/// What [`search_terms`] is derived from, contact names aside (contact
+/// writes refresh the terms themselves).
+fn term_sources(c: &CustomerInput) -> (&str, &str, Option<&str>) {
+    (&c.kind, &c.name, c.employer.as_deref())
+}
+
 pub(crate) fn lookups(keys: &TenantKeys, c: &Customer) -> Vec<Lookup> {
     let mut out = Vec::new();
     for p in &c.phones {
@@ -571,9 +590,15 @@ impl App {
         Ok(defs)
     }
 
-    /// After a committed change to the tenant's custom field definitions.
-    pub(crate) fn forget_defs(&self, tenant_id: &str) {
+    /// Commits a change to the tenant's custom field definitions and drops
+    /// the cached ones, before the COMMIT and after it: a request cancelled
+    /// after the COMMIT (while it waits for the disk) must not leave old
+    /// definitions in use here.
+    pub(crate) async fn commit_defs_change(&self, tx: Tx, tenant_id: &str) -> Result<()> {
         self.defs.forget(tenant_id);
+        tx.commit().await?;
+        self.defs.forget(tenant_id);
+        Ok(())
     }
 
     /// Checks that an owner is an enabled user of the tenant.
@@ -897,12 +922,8 @@ impl App {
         if owner != row.owner_id {
             self.check_owner(&mut tx, &actor.tenant_id, &owner).await?;
         }
-        // Search terms come from kind, name, employer and contact names
-        // (contact writes refresh them); blind indexes from the sealed
-        // identifiers. Unchanged sources: the stored rows are already right.
-        let terms = if (&stored.kind, &stored.name, &stored.employer)
-            != (&old_input.kind, &old_input.name, &old_input.employer)
-        {
+        // Unchanged sources: the stored terms and blind indexes are right.
+        let terms = if term_sources(&stored) != term_sources(&old_input) {
             let contact_names: Vec<String> = cs::contacts(&mut tx.conn(), &actor.tenant_id, id)
                 .await?
                 .into_iter()
@@ -917,18 +938,8 @@ impl App {
         } else {
             None
         };
-        let keys_changed = (
-            &stored.phones,
-            &stored.emails,
-            &stored.id_number,
-            &stored.unified_social_credit_code,
-        ) != (
-            &old_input.phones,
-            &old_input.emails,
-            &old_input.id_number,
-            &old_input.unified_social_credit_code,
-        );
-        let new_lookups = keys_changed.then(|| lookups(&keys, &c));
+        let new_lookups =
+            (lookup_sources(&stored) != lookup_sources(&old_input)).then(|| lookups(&keys, &c));
         new.version =
             cs::update_customer(&mut tx, &new, new_lookups.as_deref(), terms.as_deref(), now)
                 .await?;

@@ -789,11 +789,7 @@ impl App {
             },
         )
         .await?;
-        // Before and after: a request cancelled after the COMMIT (while it
-        // waits for the disk) must not leave old definitions in use here.
-        self.forget_defs(&actor.tenant_id);
-        tx.commit().await?;
-        self.forget_defs(&actor.tenant_id);
+        self.commit_defs_change(tx, &actor.tenant_id).await?;
         Ok(field_view(&row))
     }
 
@@ -839,11 +835,7 @@ impl App {
             },
         )
         .await?;
-        // Before and after: a request cancelled after the COMMIT (while it
-        // waits for the disk) must not leave old definitions in use here.
-        self.forget_defs(&actor.tenant_id);
-        tx.commit().await?;
-        self.forget_defs(&actor.tenant_id);
+        self.commit_defs_change(tx, &actor.tenant_id).await?;
         Ok(field_view(&row))
     }
 
@@ -865,11 +857,7 @@ impl App {
             },
         )
         .await?;
-        // Before and after: a request cancelled after the COMMIT (while it
-        // waits for the disk) must not leave old definitions in use here.
-        self.forget_defs(&actor.tenant_id);
-        tx.commit().await?;
-        self.forget_defs(&actor.tenant_id);
+        self.commit_defs_change(tx, &actor.tenant_id).await?;
         Ok(())
     }
 

@@ -234,20 +234,29 @@ pub async fn put_search_terms(tx: &mut Tx, tenant_id: &str, rid: i64, terms: &st
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-    } else if let Tx::Fast(t) = tx {
-        // At the group's COMMIT (group.rs).
-        t.search(rid, Some(terms));
     } else {
-        tx.exec(sql!("DELETE FROM customer_search WHERE rowid = $1", rid))
-            .await?;
-        // The rowid is the customer's `rid`, which belongs to one tenant;
-        // the contentless index stores no columns (migration 0013).
-        tx.exec(sql!(
-            "INSERT INTO customer_search (rowid, terms) VALUES ($1, $2)",
-            rid,
-            terms
-        ))
-        .await?;
+        sqlite_search(tx, rid, Some(terms)).await?;
+    }
+    Ok(())
+}
+
+/// SQLite's search-index writes. The rowid is the customer's `rid`, which
+/// belongs to one tenant; the contentless index stores no columns
+/// (migration 0013).
+pub(crate) const SQLITE_SEARCH_DELETE: &str = "DELETE FROM customer_search WHERE rowid = $1";
+pub(crate) const SQLITE_SEARCH_INSERT: &str =
+    "INSERT INTO customer_search (rowid, terms) VALUES ($1, $2)";
+
+/// Replaces (`None`: removes) a customer's terms on SQLite: a request
+/// transaction hands them to its group, written at its COMMIT (group.rs).
+async fn sqlite_search(tx: &mut Tx, rid: i64, terms: Option<&str>) -> Result<()> {
+    if let Tx::Fast(t) = tx {
+        t.search(rid, terms);
+        return Ok(());
+    }
+    tx.exec(sql!(SQLITE_SEARCH_DELETE, rid)).await?;
+    if let Some(terms) = terms {
+        tx.exec(sql!(SQLITE_SEARCH_INSERT, rid, terms)).await?;
     }
     Ok(())
 }
@@ -347,11 +356,8 @@ pub async fn delete_customer(
     if tx.is_pg() {
         tx.exec(sql!("DELETE FROM customer_search WHERE rid = $1", rid))
             .await?;
-    } else if let Tx::Fast(t) = tx {
-        t.search(rid, None);
     } else {
-        tx.exec(sql!("DELETE FROM customer_search WHERE rowid = $1", rid))
-            .await?;
+        sqlite_search(tx, rid, None).await?;
     }
     Ok(())
 }

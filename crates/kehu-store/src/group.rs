@@ -52,6 +52,7 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
 use crate::StoreError;
+use crate::customers::{SQLITE_SEARCH_DELETE, SQLITE_SEARCH_INSERT};
 use crate::fast::{self, FastConn};
 
 /// Members of one group at most: bounds how long the first waits.
@@ -532,15 +533,11 @@ fn write_search(conn: &mut FastConn, search: &[(i64, Option<String>)]) -> rusqli
     for (rid, terms) in search {
         last.insert(*rid, terms.as_deref());
     }
-    let mut delete = conn
-        .0
-        .prepare_cached("DELETE FROM customer_search WHERE rowid = ?1")?;
+    let mut delete = conn.0.prepare_cached(SQLITE_SEARCH_DELETE)?;
     for rid in last.keys() {
         delete.execute([rid])?;
     }
-    let mut insert = conn
-        .0
-        .prepare_cached("INSERT INTO customer_search (rowid, terms) VALUES (?1, ?2)")?;
+    let mut insert = conn.0.prepare_cached(SQLITE_SEARCH_INSERT)?;
     for (rid, terms) in &last {
         if let Some(terms) = terms {
             insert.execute(rusqlite::params![rid, terms])?;
