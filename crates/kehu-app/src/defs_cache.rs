@@ -53,8 +53,8 @@ impl DefsCache {
         }
     }
 
-    /// After this process changed the tenant's definitions (call it once
-    /// the change is committed).
+    /// When this process changes the tenant's definitions: before its
+    /// COMMIT and after it (`App::commit_defs_change`).
     pub fn forget(&self, tenant_id: &str) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.generation += 1;
