@@ -221,10 +221,13 @@ pub async fn put_search_terms(tx: &mut Tx, tenant_id: &str, rid: i64, terms: &st
         // migration 0012), read from the row this transaction wrote.
         let n = tx
             .exec(sql!(
-                "INSERT INTO customer_search (rid, tenant_id, created_at, id, terms)
-                 SELECT c.rid, c.tenant_id, c.created_at, c.id, to_tsvector('simple', $3)
-                 FROM customers c WHERE c.rid = $1 AND c.tenant_id = $2
-                 ON CONFLICT (rid) DO UPDATE SET terms = EXCLUDED.terms",
+                &format!(
+                    "INSERT INTO customer_search (rid, tenant_id, created_at, id, terms)
+                     SELECT c.rid, c.tenant_id, c.created_at, c.id, to_tsvector('simple', $3) || {}
+                     FROM customers c WHERE c.rid = $1 AND c.tenant_id = $2
+                     ON CONFLICT (rid) DO UPDATE SET terms = EXCLUDED.terms",
+                    pg_period_lexeme_sql("c.created_at")
+                ),
                 rid,
                 tenant_id,
                 terms
@@ -464,6 +467,32 @@ pub struct CustomerFilter {
     /// Carries this tag (from tag rules).
     pub tag: Option<String>,
     pub search: Option<SearchSpec>,
+}
+
+impl CustomerFilter {
+    /// Nothing but (possibly) a search.
+    fn only_search(&self) -> bool {
+        let CustomerFilter {
+            owner_id,
+            department_id,
+            kind,
+            province,
+            created_from,
+            created_to,
+            updated_from,
+            updated_to,
+            tier,
+            stage,
+            tag,
+            search: _,
+        } = self;
+        [owner_id, department_id, kind, province, tier, stage, tag]
+            .iter()
+            .all(|f| f.is_none())
+            && [created_from, created_to, updated_from, updated_to]
+                .iter()
+                .all(|f| f.is_none())
+    }
 }
 
 fn fts_sqlite(terms: &[(String, bool)]) -> String {
@@ -757,9 +786,38 @@ enum TextMatches {
     /// Fewer than the bound ([`SQLITE_FEW_MATCHES`], [`PG_FEW_MATCHES`]).
     Few,
     Many,
-    /// Fewer than the bound, past the cursor, as `rid`s joined by commas
-    /// in the page's (created_at, id) order.
+    /// Matches past the cursor as `rid`s joined by commas in the page's
+    /// (created_at, id) order: all of them (fewer than the bound), or, when
+    /// read period by period, at least the page's and every one newer.
     Ranked(String),
+}
+
+/// How a PostgreSQL text search ranks its matches: in the page's direction
+/// past its cursor, and, for a page that takes the matches as they are
+/// (newest first, scope "all", no other filter), only the newest periods
+/// needed to fill `by_period` rows.
+#[derive(Clone, Copy)]
+struct Rank<'a> {
+    desc: bool,
+    after: Option<&'a Cursor>,
+    by_period: Option<i64>,
+}
+
+/// Search rows on PostgreSQL carry a lexeme naming their customer's
+/// creation period: `#` and `created_at >> PERIOD_SHIFT` (periods of about
+/// 25 days; migration 0014). No query can spell it: `#` is outside the
+/// search alphabet. A search ANDs the newest periods' lexemes to its terms,
+/// so it reads the rows of the matches in those periods only.
+const PERIOD_SHIFT: u32 = 31;
+
+/// The period lexeme of a customer created at `created_at` (ms).
+fn period_lexeme(created_at: i64) -> String {
+    format!("#{}", created_at >> PERIOD_SHIFT)
+}
+
+/// The same lexeme computed by PostgreSQL from a `created_at` expression.
+fn pg_period_lexeme_sql(created_at: &str) -> String {
+    format!("array_to_tsvector(ARRAY['#' || ({created_at} >> {PERIOD_SHIFT})])")
 }
 
 /// Counts a search's text matches up to the bound; on PostgreSQL with
@@ -769,7 +827,7 @@ async fn text_matches(
     c: &mut Conn<'_>,
     v: &Viewer,
     terms: &[(String, bool)],
-    rank: Option<(bool, Option<&Cursor>)>,
+    rank: Option<Rank<'_>>,
 ) -> Result<TextMatches> {
     let few = |few: bool| {
         if few {
@@ -806,35 +864,13 @@ async fn text_matches(
     {
         return Ok(TextMatches::Many);
     }
-    if let Some((desc, after)) = rank {
-        // Ranked in the page's own direction: PostgreSQL knows the
-        // ordinality of `unnest` ascends, and reads it only forwards.
-        let dir = if desc { "DESC" } else { "ASC" };
-        row! {
-            struct Ranks {
-                n: i64,
-                rids: String,
-            }
+    if let Some(rank) = rank {
+        if let Some(need) = rank.by_period.filter(|_| rank.desc) {
+            return rank_by_period(c, v, terms, rank.after, need).await;
         }
-        // The tenant's matches past the cursor, up to the bound, in any
-        // order (the LIMIT stops reading the heap there); ranked only if
-        // fewer, since more are found by walking the sort index.
-        let mut q = Sql::new(
-            &format!(
-                "SELECT COUNT(*) AS n, COALESCE(string_agg(m.rid::text, ',' ORDER BY m.created_at {dir}, m.id {dir}), '') AS rids
-                 FROM (SELECT s.rid, s.created_at, s.id FROM customer_search s WHERE s.terms @@ to_tsquery('simple', "
-            ),
-        );
-        q.bind(fts_pg(terms))
-            .push(") AND s.tenant_id = ")
-            .bind(&v.tenant_id);
-        if let Some(cur) = after {
-            push_after(&mut q, "s.created_at", "s.id", desc, cur);
-        }
-        q.push(&format!(" LIMIT {PG_FEW_MATCHES}) m"));
-        let r: Ranks = c.one(q).await?;
-        return Ok(if r.n < PG_FEW_MATCHES {
-            TextMatches::Ranked(r.rids)
+        let (n, rids) = rank_matches(c, v, terms, rank.desc, rank.after, None).await?;
+        return Ok(if n < PG_FEW_MATCHES {
+            TextMatches::Ranked(rids)
         } else {
             TextMatches::Many
         });
@@ -847,6 +883,117 @@ async fn text_matches(
         matching.args,
     );
     Ok(few(c.int(count).await?.unwrap_or(0) < PG_FEW_MATCHES))
+}
+
+/// The tenant's text matches past the cursor, up to the bound, and the
+/// `rid`s of those in the page's direction (ranked in that direction:
+/// PostgreSQL knows the ordinality of `unnest` ascends, and reads it only
+/// forwards). `span`: only those created before `below` and, if given, in
+/// the periods a tsquery of period lexemes names.
+async fn rank_matches(
+    c: &mut Conn<'_>,
+    v: &Viewer,
+    terms: &[(String, bool)],
+    desc: bool,
+    after: Option<&Cursor>,
+    span: Option<(Option<&str>, i64)>,
+) -> Result<(i64, String)> {
+    let dir = if desc { "DESC" } else { "ASC" };
+    row! {
+        struct Ranks {
+            n: i64,
+            rids: String,
+        }
+    }
+    // In any order inside (the LIMIT stops reading the heap there); ranked
+    // only if fewer, since more are found by walking the sort index.
+    let mut q = Sql::new(
+        &format!(
+            "SELECT COUNT(*) AS n, COALESCE(string_agg(m.rid::text, ',' ORDER BY m.created_at {dir}, m.id {dir}), '') AS rids
+             FROM (SELECT s.rid, s.created_at, s.id FROM customer_search s WHERE s.terms @@ (to_tsquery('simple', "
+        ),
+    );
+    q.bind(fts_pg(terms)).push(")");
+    if let Some((Some(periods), _)) = span {
+        q.push(" && ").bind(periods).push("::tsquery");
+    }
+    q.push(") AND s.tenant_id = ").bind(&v.tenant_id);
+    if let Some((_, below)) = span {
+        q.push(" AND s.created_at < ").bind(below);
+    }
+    if let Some(cur) = after {
+        push_after(&mut q, "s.created_at", "s.id", desc, cur);
+    }
+    q.push(&format!(" LIMIT {PG_FEW_MATCHES}) m"));
+    let r: Ranks = c.one(q).await?;
+    Ok((r.n, r.rids))
+}
+
+/// Newest first, the matches of the newest periods before the cursor,
+/// widening (one period, four more, then every older one) until they fill
+/// `need` rows: the rows read are about those of the page's periods, not
+/// every match's (an initials prefix with 5,400 matches at 1 M customers
+/// read 5,300 heap pages to rank them all).
+async fn rank_by_period(
+    c: &mut Conn<'_>,
+    v: &Viewer,
+    terms: &[(String, bool)],
+    after: Option<&Cursor>,
+    need: i64,
+) -> Result<TextMatches> {
+    row! {
+        struct Extent {
+            newest: Option<i64>,
+            oldest: Option<i64>,
+        }
+    }
+    // Both from the ends of the (tenant_id, created_at, id) index.
+    let e: Extent = c
+        .one(sql!(
+            "SELECT MAX(created_at) AS newest, MIN(created_at) AS oldest FROM customers WHERE tenant_id = $1",
+            &v.tenant_id
+        ))
+        .await?;
+    let (Some(mut newest), Some(oldest)) = (e.newest, e.oldest) else {
+        return Ok(TextMatches::Ranked(String::new()));
+    };
+    if let Some(Cursor {
+        value: CursorValue::Int(t),
+        ..
+    }) = after
+    {
+        newest = newest.min(*t);
+    }
+    let (mut hi, first) = (newest >> PERIOD_SHIFT, oldest >> PERIOD_SHIFT);
+    let (mut found, mut rids) = (0, String::new());
+    for width in [1, 4, i64::MAX] {
+        let lo = hi.saturating_sub(width - 1);
+        // Past the last period read: nothing newer is read twice.
+        let below = ((i128::from(hi) + 1) << PERIOD_SHIFT).min(i128::from(i64::MAX)) as i64;
+        let periods = (lo > first).then(|| {
+            (lo..=hi)
+                .map(|p| format!("'#{p}'"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        });
+        let (n, more) =
+            rank_matches(c, v, terms, true, after, Some((periods.as_deref(), below))).await?;
+        if n >= PG_FEW_MATCHES {
+            return Ok(TextMatches::Many);
+        }
+        found += n;
+        if !more.is_empty() {
+            if !rids.is_empty() {
+                rids.push(',');
+            }
+            rids.push_str(&more);
+        }
+        if found >= need || periods.is_none() {
+            break;
+        }
+        hi = lo - 1;
+    }
+    Ok(TextMatches::Ranked(rids))
 }
 
 /// One page of customers the viewer may see, in keyset order.
@@ -890,7 +1037,14 @@ pub async fn list_customers(
         .search
         .as_ref()
         .is_some_and(|s| !s.terms.is_empty() && s.lookups.is_empty() && s.code.is_none());
-    let rank = (pg && text_only && sort == SortKey::CreatedAt).then_some((desc, after));
+    // Period by period only where the page is the matches as they are:
+    // a scope or another filter may drop some, and the page must still be
+    // full when older periods have more.
+    let rank = (pg && text_only && sort == SortKey::CreatedAt).then_some(Rank {
+        desc,
+        after,
+        by_period: (v.scope == DataScope::All && f.only_search()).then_some(limit),
+    });
     let (few_matches, ranked) = match &f.search {
         Some(s) if !s.terms.is_empty() => match text_matches(c, v, &s.terms, rank).await? {
             TextMatches::Few => (true, None),
@@ -1745,7 +1899,9 @@ pub async fn bulk_insert_customers(tx: &mut Tx, items: Vec<BulkCustomer>) -> Res
                     .bind(id)
                     .push(", to_tsvector('simple', ")
                     .bind(t)
-                    .push("))");
+                    .push(") || array_to_tsvector(ARRAY[")
+                    .bind(period_lexeme(r.created_at))
+                    .push("::text]))");
             }
             tx.exec(q).await?;
         }

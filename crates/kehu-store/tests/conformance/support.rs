@@ -77,6 +77,20 @@ pub fn migration_sql(b: Backend, file: &str) -> String {
     std::fs::read_to_string(format!("{}/{file}", migrations_dir(b))).unwrap()
 }
 
+/// Runs one of PostgreSQL's migrations again inside `tx`, a statement a
+/// call (prepared statements take one; no migration has `;` inside one).
+pub async fn rerun_pg_migration(tx: &mut kehu_store::Tx, file: &str) {
+    for stmt in migration_sql(Backend::Postgres, file).split(";\n") {
+        let code: Vec<&str> = stmt
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .collect();
+        if code.iter().any(|l| !l.trim().is_empty()) {
+            tx.exec(kehu_store::sql!(&code.join("\n"))).await.unwrap();
+        }
+    }
+}
+
 /// The URL of this process's PostgreSQL database, created and migrated on
 /// first use (`CREATE DATABASE kehu_conf_<pid>_<nanos>`).
 async fn pg_database() -> String {
