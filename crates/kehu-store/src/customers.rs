@@ -930,8 +930,7 @@ async fn rank_matches(
 }
 
 /// Newest first, the matches of the newest periods before the cursor,
-/// widening (one period, four more, then every older one) until they fill
-/// `need` rows: the rows read are about those of the page's periods, not
+/// widening until they fill `need` rows: the rows read are about those of the page's periods, not
 /// every match's (an initials prefix with 5,400 matches at 1 M customers
 /// read 5,300 heap pages to rank them all).
 async fn rank_by_period(
@@ -966,7 +965,14 @@ async fn rank_by_period(
     }
     let (mut hi, first) = (newest >> PERIOD_SHIFT, oldest >> PERIOD_SHIFT);
     let (mut found, mut rids) = (0, String::new());
-    for width in [1, 4, i64::MAX] {
+    // Two periods first (the newest is partly over), then as many as the
+    // matches so far say the page still needs, half again for safety; when
+    // none were found, or more than MAX_SPAN would be needed, every older
+    // period at once. Each period named costs its lexeme's posting list in
+    // the GIN scan (about 0.5 ms for 17,000 rows with a prefix term).
+    const MAX_SPAN: i64 = 12;
+    let (mut width, mut read) = (2, 0);
+    loop {
         let lo = hi.saturating_sub(width - 1);
         // Past the last period read: nothing newer is read twice.
         let below = ((i128::from(hi) + 1) << PERIOD_SHIFT).min(i128::from(i64::MAX)) as i64;
@@ -991,6 +997,13 @@ async fn rank_by_period(
         if found >= need || periods.is_none() {
             break;
         }
+        read += width;
+        width = if found == 0 {
+            i64::MAX
+        } else {
+            let more = (need - found) * read * 3 / (2 * found) + 1;
+            if more > MAX_SPAN { i64::MAX } else { more }
+        };
         hi = lo - 1;
     }
     Ok(TextMatches::Ranked(rids))
