@@ -282,7 +282,9 @@ async fn request_writes_commit_in_groups() {
 /// The WAL that request writes sync is the one SQLite writes, also when the
 /// database is opened through a symlink; and once the WAL has grown past
 /// 1,000 pages it is checkpointed into the database file (the request
-/// writer's own automatic checkpoint is off).
+/// writer's own automatic checkpoint is off), and started over: under
+/// steady writes the WAL file stays near that size (a checkpoint that
+/// never reached the WAL's end would let it grow with every write).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_writes_sync_the_real_wal_and_checkpoint_it() {
     let ctx = Ctx::new(Backend::Sqlite).await;
@@ -293,9 +295,10 @@ async fn request_writes_sync_the_real_wal_and_checkpoint_it() {
         .await
         .unwrap();
     let before = std::fs::metadata(&real).unwrap().len();
-    // ~300 transactions of 16 KiB each: well past 1,000 WAL pages.
+    // 1,500 transactions of 16 KiB each: about 6,000 WAL pages, six times
+    // the checkpoint threshold.
     let big = "客".repeat(16 * 1024 / 3);
-    for _ in 0..300 {
+    for _ in 0..1_500 {
         let mut t = tenant_row(&new_id(), &format!("w{}", unique()));
         t.name = big.clone();
         let mut tx = store.begin().await.unwrap();
@@ -304,7 +307,7 @@ async fn request_writes_sync_the_real_wal_and_checkpoint_it() {
     }
     let (committed, synced) = store.write_groups().unwrap();
     assert!(
-        committed >= 300 && synced >= committed,
+        committed >= 1_500 && synced >= committed,
         "{committed} {synced}"
     );
     let mut grown = false;
@@ -316,6 +319,13 @@ async fn request_writes_sync_the_real_wal_and_checkpoint_it() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(grown, "the WAL was checkpointed into the database file");
+    let wal = std::fs::metadata(ctx.dir.path().join("kehu.db-wal"))
+        .unwrap()
+        .len();
+    assert!(
+        wal < 12 * 1024 * 1024,
+        "the WAL restarts after checkpoints: {wal} bytes"
+    );
     store.close().await;
     ctx.close().await;
 }
