@@ -221,13 +221,10 @@ pub async fn put_search_terms(tx: &mut Tx, tenant_id: &str, rid: i64, terms: &st
         // migration 0012), read from the row this transaction wrote.
         let n = tx
             .exec(sql!(
-                &format!(
-                    "INSERT INTO customer_search (rid, tenant_id, created_at, id, terms)
-                     SELECT c.rid, c.tenant_id, c.created_at, c.id, to_tsvector('simple', $3) || {}
-                     FROM customers c WHERE c.rid = $1 AND c.tenant_id = $2
-                     ON CONFLICT (rid) DO UPDATE SET terms = EXCLUDED.terms",
-                    pg_period_lexeme_sql("c.created_at")
-                ),
+                "INSERT INTO customer_search (rid, tenant_id, created_at, id, terms)
+                 SELECT c.rid, c.tenant_id, c.created_at, c.id, to_tsvector('simple', $3)
+                 FROM customers c WHERE c.rid = $1 AND c.tenant_id = $2
+                 ON CONFLICT (rid) DO UPDATE SET terms = EXCLUDED.terms",
                 rid,
                 tenant_id,
                 terms
@@ -786,10 +783,12 @@ enum TextMatches {
     /// Fewer than the bound ([`SQLITE_FEW_MATCHES`], [`PG_FEW_MATCHES`]).
     Few,
     Many,
-    /// Matches past the cursor as `rid`s joined by commas in the page's
-    /// (created_at, id) order: all of them (fewer than the bound), or, when
-    /// read period by period, at least the page's and every one newer.
+    /// All the matches past the cursor (fewer than the bound) as `rid`s
+    /// joined by commas in the page's (created_at, id) order.
     Ranked(String),
+    /// The same for the newest periods' matches only: at least a page's,
+    /// and every one newer than those.
+    Newest(String),
 }
 
 /// How a PostgreSQL text search ranks its matches: in the page's direction
@@ -805,20 +804,12 @@ struct Rank<'a> {
 
 /// Search rows on PostgreSQL carry a lexeme naming their customer's
 /// creation period: `#` and `created_at >> PERIOD_SHIFT` (periods of about
-/// 25 days; migration 0014). No query can spell it: `#` is outside the
+/// 25 days), added by a trigger on every insert and every change of the
+/// terms (migration 0014), so every writer's rows have it, a process of an
+/// older version's included. No query can spell it: `#` is outside the
 /// search alphabet. A search ANDs the newest periods' lexemes to its terms,
 /// so it reads the rows of the matches in those periods only.
 const PERIOD_SHIFT: u32 = 31;
-
-/// The period lexeme of a customer created at `created_at` (ms).
-fn period_lexeme(created_at: i64) -> String {
-    format!("#{}", created_at >> PERIOD_SHIFT)
-}
-
-/// The same lexeme computed by PostgreSQL from a `created_at` expression.
-fn pg_period_lexeme_sql(created_at: &str) -> String {
-    format!("array_to_tsvector(ARRAY['#' || ({created_at} >> {PERIOD_SHIFT})])")
-}
 
 /// Counts a search's text matches up to the bound; on PostgreSQL with
 /// `rank` (the page's direction and cursor, newest or oldest first) the
@@ -888,8 +879,8 @@ async fn text_matches(
 /// The tenant's text matches past the cursor, up to the bound, and the
 /// `rid`s of those in the page's direction (ranked in that direction:
 /// PostgreSQL knows the ordinality of `unnest` ascends, and reads it only
-/// forwards). `span`: only those created before `below` and, if given, in
-/// the periods a tsquery of period lexemes names.
+/// forwards). `span`: only those created at or before `last` and, if
+/// given, in the periods a tsquery of period lexemes names.
 async fn rank_matches(
     c: &mut Conn<'_>,
     v: &Viewer,
@@ -918,8 +909,8 @@ async fn rank_matches(
         q.push(" && ").bind(periods).push("::tsquery");
     }
     q.push(") AND s.tenant_id = ").bind(&v.tenant_id);
-    if let Some((_, below)) = span {
-        q.push(" AND s.created_at < ").bind(below);
+    if let Some((_, last)) = span {
+        q.push(" AND s.created_at <= ").bind(last);
     }
     if let Some(cur) = after {
         push_after(&mut q, "s.created_at", "s.id", desc, cur);
@@ -930,9 +921,9 @@ async fn rank_matches(
 }
 
 /// Newest first, the matches of the newest periods before the cursor,
-/// widening until they fill `need` rows: the rows read are about those of the page's periods, not
-/// every match's (an initials prefix with 5,400 matches at 1 M customers
-/// read 5,300 heap pages to rank them all).
+/// widening until they fill `need` rows: the rows read are about those of
+/// the page's periods, not every match's (an initials prefix with 5,400
+/// matches at 1 M customers read 5,300 heap pages to rank them all).
 async fn rank_by_period(
     c: &mut Conn<'_>,
     v: &Viewer,
@@ -940,6 +931,41 @@ async fn rank_by_period(
     after: Option<&Cursor>,
     need: i64,
 ) -> Result<TextMatches> {
+    Ok(rank_by_period_reads(c, v, terms, after, need).await?.0)
+}
+
+/// For tests: the `rid`s a newest-first search of the whole tenant ranks
+/// by period (`None`: too many, the sort index is walked instead), and how
+/// many ranking reads that took.
+#[doc(hidden)]
+pub async fn period_ranking(
+    c: &mut Conn<'_>,
+    v: &Viewer,
+    terms: &[(String, bool)],
+    after: Option<&Cursor>,
+    need: i64,
+) -> Result<(Option<Vec<i64>>, usize)> {
+    let (m, reads) = rank_by_period_reads(c, v, terms, after, need).await?;
+    let rids = match m {
+        TextMatches::Ranked(r) | TextMatches::Newest(r) => Some(
+            r.split(',')
+                .filter(|r| !r.is_empty())
+                .map(|r| r.parse().expect("rids are integers"))
+                .collect(),
+        ),
+        TextMatches::Few | TextMatches::Many => None,
+    };
+    Ok((rids, reads))
+}
+
+/// [`rank_by_period`], and how many ranking reads it made.
+async fn rank_by_period_reads(
+    c: &mut Conn<'_>,
+    v: &Viewer,
+    terms: &[(String, bool)],
+    after: Option<&Cursor>,
+    need: i64,
+) -> Result<(TextMatches, usize)> {
     row! {
         struct Extent {
             newest: Option<i64>,
@@ -954,7 +980,7 @@ async fn rank_by_period(
         ))
         .await?;
     let (Some(mut newest), Some(oldest)) = (e.newest, e.oldest) else {
-        return Ok(TextMatches::Ranked(String::new()));
+        return Ok((TextMatches::Ranked(String::new()), 0));
     };
     if let Some(Cursor {
         value: CursorValue::Int(t),
@@ -963,10 +989,13 @@ async fn rank_by_period(
     {
         newest = newest.min(*t);
     }
+    let need = need.clamp(1, PG_FEW_MATCHES);
     let (mut hi, first) = (newest >> PERIOD_SHIFT, oldest >> PERIOD_SHIFT);
-    let (mut found, mut rids) = (0, String::new());
+    let (mut found, mut rids, mut reads) = (0, String::new(), 0);
     // Two periods first (the newest is partly over), then as many as the
-    // matches so far say the page still needs, half again for safety; when
+    // matches so far say the page still needs, half again for safety, and
+    // at least as many as were read (so a page near the end of the
+    // matches, short by a few, does not walk back a period a read); when
     // none were found, or more than MAX_SPAN would be needed, every older
     // period at once. Each period named costs its lexeme's posting list in
     // the GIN scan (about 0.5 ms for 17,000 rows with a prefix term).
@@ -974,8 +1003,9 @@ async fn rank_by_period(
     let (mut width, mut read) = (2, 0);
     loop {
         let lo = hi.saturating_sub(width - 1);
-        // Past the last period read: nothing newer is read twice.
-        let below = ((i128::from(hi) + 1) << PERIOD_SHIFT).min(i128::from(i64::MAX)) as i64;
+        // The last instant of period `hi` (no overflow: `hi` is some
+        // creation time shifted right): nothing newer is read twice.
+        let last = (hi << PERIOD_SHIFT) | ((1 << PERIOD_SHIFT) - 1);
         let periods = (lo > first).then(|| {
             (lo..=hi)
                 .map(|p| format!("'#{p}'"))
@@ -983,9 +1013,10 @@ async fn rank_by_period(
                 .join(" | ")
         });
         let (n, more) =
-            rank_matches(c, v, terms, true, after, Some((periods.as_deref(), below))).await?;
+            rank_matches(c, v, terms, true, after, Some((periods.as_deref(), last))).await?;
+        reads += 1;
         if n >= PG_FEW_MATCHES {
-            return Ok(TextMatches::Many);
+            return Ok((TextMatches::Many, reads));
         }
         found += n;
         if !more.is_empty() {
@@ -994,19 +1025,21 @@ async fn rank_by_period(
             }
             rids.push_str(&more);
         }
-        if found >= need || periods.is_none() {
-            break;
+        if periods.is_none() {
+            return Ok((TextMatches::Ranked(rids), reads));
+        }
+        if found >= need {
+            return Ok((TextMatches::Newest(rids), reads));
         }
         read += width;
         width = if found == 0 {
             i64::MAX
         } else {
-            let more = (need - found) * read * 3 / (2 * found) + 1;
+            let more = ((need - found) * read * 3 / (2 * found) + 1).max(read);
             if more > MAX_SPAN { i64::MAX } else { more }
         };
         hi = lo - 1;
     }
-    Ok(TextMatches::Ranked(rids))
 }
 
 /// One page of customers the viewer may see, in keyset order.
@@ -1024,6 +1057,30 @@ pub async fn list_customers(
     after: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<ListedCustomer>> {
+    let (rows, partial) = list_page(c, v, f, sort, desc, after, limit, true).await?;
+    // Ranked from the newest periods only, the page's matches were counted
+    // before the page was read: one deleted in between leaves it short
+    // (and the caller would think it the last) while older periods have
+    // more. Then rank every match.
+    if partial && (rows.len() as i64) < limit {
+        return Ok(list_page(c, v, f, sort, desc, after, limit, false).await?.0);
+    }
+    Ok(rows)
+}
+
+/// [`list_customers`]'s page; `true` with it when its matches were ranked
+/// from the newest periods only (`by_period`: allowed to).
+#[allow(clippy::too_many_arguments)]
+async fn list_page(
+    c: &mut Conn<'_>,
+    v: &Viewer,
+    f: &CustomerFilter,
+    sort: SortKey,
+    desc: bool,
+    after: Option<&Cursor>,
+    limit: i64,
+    by_period: bool,
+) -> Result<(Vec<ListedCustomer>, bool)> {
     let pg = c.is_pg();
     let dir = if desc { "DESC" } else { "ASC" };
     // Byte-order collation on both backends so cursors compare the same way.
@@ -1056,16 +1113,21 @@ pub async fn list_customers(
     let rank = (pg && text_only && sort == SortKey::CreatedAt).then_some(Rank {
         desc,
         after,
-        by_period: (v.scope == DataScope::All && f.only_search()).then_some(limit),
+        by_period: (by_period && v.scope == DataScope::All && f.only_search()).then_some(limit),
     });
+    let mut partial = false;
     let (few_matches, ranked) = match &f.search {
         Some(s) if !s.terms.is_empty() => match text_matches(c, v, &s.terms, rank).await? {
             TextMatches::Few => (true, None),
             TextMatches::Many => (false, None),
             // Nothing matches past the cursor: an empty page (the team
             // branch's customers are among the tenant's matches too).
-            TextMatches::Ranked(r) if r.is_empty() => return Ok(Vec::new()),
+            TextMatches::Ranked(r) if r.is_empty() => return Ok((Vec::new(), false)),
             TextMatches::Ranked(r) => (true, Some(r)),
+            TextMatches::Newest(r) => {
+                partial = true;
+                (true, Some(r))
+            }
         },
         _ => (false, None),
     };
@@ -1255,12 +1317,12 @@ pub async fn list_customers(
     // index (`IN`) after all.
     if plan.common.contains(&true) {
         if let Some(rows) = c.all_within(build(plan), walk_budget(fewest)).await? {
-            return Ok(rows);
+            return Ok((rows, partial));
         }
         plan.common = [false; 3];
         plan.drive = None;
     }
-    c.all(build(plan)).await
+    Ok((c.all(build(plan)).await?, partial))
 }
 
 /// Customer ids whose blind index matches, within the viewer's scope
@@ -1912,9 +1974,7 @@ pub async fn bulk_insert_customers(tx: &mut Tx, items: Vec<BulkCustomer>) -> Res
                     .bind(id)
                     .push(", to_tsvector('simple', ")
                     .bind(t)
-                    .push(") || array_to_tsvector(ARRAY[")
-                    .bind(period_lexeme(r.created_at))
-                    .push("::text]))");
+                    .push("))");
             }
             tx.exec(q).await?;
         }

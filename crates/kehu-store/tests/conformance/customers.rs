@@ -832,6 +832,11 @@ async fn search_newest_first_by_period(b: Backend) {
     if b == Backend::Postgres {
         let mut tx = ctx.store.begin_bulk().await.unwrap();
         let mine = |q: &str| kehu_store::sql!(q, &t);
+        tx.exec(kehu_store::sql!(
+            "ALTER TABLE customer_search DISABLE TRIGGER customer_search_period"
+        ))
+        .await
+        .unwrap();
         for q in [
             "CREATE TEMP TABLE written AS SELECT rid, terms FROM customer_search WHERE tenant_id = $1",
             "UPDATE customer_search SET terms = ts_delete(terms, ARRAY['#' || (created_at >> 31)]) WHERE tenant_id = $1",
@@ -854,6 +859,124 @@ async fn search_newest_first_by_period(b: Backend) {
             .unwrap();
         assert_eq!(same, Some(rows.len() as i64));
         tx.rollback().await.unwrap();
+    }
+
+    // Pages by period against pages of every match ranked (the kind filter
+    // takes that path), for a few extra tenants' shapes.
+    let compare = |v: Viewer, term: &'static str, limit: i64| {
+        let ctx = &ctx;
+        async move {
+            let mut fr = ctx.store.fast_reader().await.unwrap();
+            let mut pages = Vec::new();
+            for kind in [None, Some("person".to_string())] {
+                let f = CustomerFilter {
+                    kind,
+                    search: Some(terms(&[(term, false)])),
+                    ..Default::default()
+                };
+                let page = cs::list_customers(
+                    &mut fr.read(),
+                    &v,
+                    &f,
+                    SortKey::CreatedAt,
+                    true,
+                    None,
+                    limit,
+                )
+                .await
+                .unwrap();
+                pages.push(
+                    page.iter()
+                        .map(|r| r.customer.id.clone())
+                        .collect::<Vec<_>>(),
+                );
+            }
+            (pages.remove(0), pages.remove(0))
+        }
+    };
+    // Creation times at the ends of i64 and before 1970.
+    let (t3, _) = ctx.new_tenant().await;
+    let mut tx = ctx.store.begin().await.unwrap();
+    for (i, at) in [i64::MAX, i64::MAX - 1, 5, -1, -(1 << 40), i64::MIN]
+        .into_iter()
+        .enumerate()
+    {
+        let row = customer_row(&t3, &format!("E-{i}"), "张三", None, at);
+        cs::insert_customer(&mut tx, &row, &[], "edge")
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let (by_period, every) = compare(ctx.all(&t3), "edge", 10).await;
+    assert_eq!(by_period.len(), 6, "every creation time is found");
+    assert_eq!(by_period, every);
+
+    // 50 recent matches and one 30 years older: a page of 51 needs the
+    // oldest; the periods widen instead of walking back one a read.
+    let (t4, _) = ctx.new_tenant().await;
+    let mut tx = ctx.store.begin().await.unwrap();
+    let now = 1_790_000_000_000i64;
+    for i in 0..51i64 {
+        let at = if i == 0 {
+            now - 30 * 365 * 86_400_000
+        } else {
+            now - i * 60_000
+        };
+        let row = customer_row(&t4, &format!("W-{i}"), "张三", None, at);
+        cs::insert_customer(&mut tx, &row, &[], "wide")
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let (by_period, every) = compare(ctx.all(&t4), "wide", 51).await;
+    assert_eq!(by_period.len(), 51);
+    assert_eq!(by_period, every);
+    if b == Backend::Postgres {
+        let mut fr = ctx.store.fast_reader().await.unwrap();
+        let (rids, reads) = cs::period_ranking(
+            &mut fr.read(),
+            &ctx.all(&t4),
+            &[("wide".into(), false)],
+            None,
+            51,
+        )
+        .await
+        .unwrap();
+        assert_eq!(rids.map(|r| r.len()), Some(51));
+        assert!(reads <= 5, "{reads} ranking reads");
+    }
+
+    // A match deleted between the ranking and the page (its search row
+    // still there, as the page's read may see it): the page is still full.
+    let mut tx = ctx.store.begin_bulk().await.unwrap();
+    tx.exec(kehu_store::sql!(
+        "UPDATE customers SET deleted_at = 1 WHERE tenant_id = $1 AND code = 'W-1'",
+        &t4
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    // The newest periods hold exactly a page of 50 matches, one of them
+    // deleted; the 30-year-old one completes the page.
+    let (by_period, every) = compare(ctx.all(&t4), "wide", 50).await;
+    assert_eq!(by_period.len(), 50, "a full page");
+    assert_eq!(by_period, every);
+
+    // A search row written without the period lexeme, as a process of the
+    // version before migration 0014 writes it: the trigger adds it, so
+    // newest-first pages still find the customer.
+    if b == Backend::Postgres {
+        let mut tx = ctx.store.begin_bulk().await.unwrap();
+        tx.exec(kehu_store::sql!(
+            "UPDATE customer_search SET terms = to_tsvector('simple', 'wide oldwriter') WHERE tenant_id = $1 AND id = (SELECT id FROM customers WHERE tenant_id = $1 AND code = 'W-7')",
+            &t4
+        ))
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let (by_period, every) = compare(ctx.all(&t4), "oldwriter", 10).await;
+        assert_eq!(by_period.len(), 1);
+        assert_eq!(by_period, every);
     }
     ctx.close().await;
 }
