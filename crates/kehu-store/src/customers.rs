@@ -794,7 +794,7 @@ enum TextMatches {
 /// How a PostgreSQL text search ranks its matches: in the page's direction
 /// past its cursor, and, for a page that takes the matches as they are
 /// (newest first, scope "all", no other filter), only the newest periods
-/// needed to fill `by_period` rows.
+/// needed to fill `by_period` rows (set only then).
 #[derive(Clone, Copy)]
 struct Rank<'a> {
     desc: bool,
@@ -856,10 +856,10 @@ async fn text_matches(
         return Ok(TextMatches::Many);
     }
     if let Some(rank) = rank {
-        if let Some(need) = rank.by_period.filter(|_| rank.desc) {
-            return rank_by_period(c, v, terms, rank.after, need).await;
+        if let Some(need) = rank.by_period {
+            return Ok(rank_by_period(c, v, terms, rank.after, need).await?.0);
         }
-        let (n, rids) = rank_matches(c, v, terms, rank.desc, rank.after, None).await?;
+        let (n, rids) = rank_matches(c, v, terms, rank.desc, rank.after, None, None).await?;
         return Ok(if n < PG_FEW_MATCHES {
             TextMatches::Ranked(rids)
         } else {
@@ -879,15 +879,16 @@ async fn text_matches(
 /// The tenant's text matches past the cursor, up to the bound, and the
 /// `rid`s of those in the page's direction (ranked in that direction:
 /// PostgreSQL knows the ordinality of `unnest` ascends, and reads it only
-/// forwards). `span`: only those created at or before `last` and, if
-/// given, in the periods a tsquery of period lexemes names.
+/// forwards). Only those in the periods that `periods` (a tsquery of period
+/// lexemes) names, and created at or before `last`, when given.
 async fn rank_matches(
     c: &mut Conn<'_>,
     v: &Viewer,
     terms: &[(String, bool)],
     desc: bool,
     after: Option<&Cursor>,
-    span: Option<(Option<&str>, i64)>,
+    periods: Option<&str>,
+    last: Option<i64>,
 ) -> Result<(i64, String)> {
     let dir = if desc { "DESC" } else { "ASC" };
     row! {
@@ -905,11 +906,11 @@ async fn rank_matches(
         ),
     );
     q.bind(fts_pg(terms)).push(")");
-    if let Some((Some(periods), _)) = span {
+    if let Some(periods) = periods {
         q.push(" && ").bind(periods).push("::tsquery");
     }
     q.push(") AND s.tenant_id = ").bind(&v.tenant_id);
-    if let Some((_, last)) = span {
+    if let Some(last) = last {
         q.push(" AND s.created_at <= ").bind(last);
     }
     if let Some(cur) = after {
@@ -918,20 +919,6 @@ async fn rank_matches(
     q.push(&format!(" LIMIT {PG_FEW_MATCHES}) m"));
     let r: Ranks = c.one(q).await?;
     Ok((r.n, r.rids))
-}
-
-/// Newest first, the matches of the newest periods before the cursor,
-/// widening until they fill `need` rows: the rows read are about those of
-/// the page's periods, not every match's (an initials prefix with 5,400
-/// matches at 1 M customers read 5,300 heap pages to rank them all).
-async fn rank_by_period(
-    c: &mut Conn<'_>,
-    v: &Viewer,
-    terms: &[(String, bool)],
-    after: Option<&Cursor>,
-    need: i64,
-) -> Result<TextMatches> {
-    Ok(rank_by_period_reads(c, v, terms, after, need).await?.0)
 }
 
 /// For tests: the `rid`s a newest-first search of the whole tenant ranks
@@ -945,7 +932,7 @@ pub async fn period_ranking(
     after: Option<&Cursor>,
     need: i64,
 ) -> Result<(Option<Vec<i64>>, usize)> {
-    let (m, reads) = rank_by_period_reads(c, v, terms, after, need).await?;
+    let (m, reads) = rank_by_period(c, v, terms, after, need).await?;
     let rids = match m {
         TextMatches::Ranked(r) | TextMatches::Newest(r) => Some(
             r.split(',')
@@ -958,8 +945,12 @@ pub async fn period_ranking(
     Ok((rids, reads))
 }
 
-/// [`rank_by_period`], and how many ranking reads it made.
-async fn rank_by_period_reads(
+/// Newest first, the matches of the newest periods before the cursor,
+/// widening until they fill `need` rows: the rows read are about those of
+/// the page's periods, not every match's (an initials prefix with 5,400
+/// matches at 1 M customers read 5,300 heap pages to rank them all). With
+/// how many ranking reads that took.
+async fn rank_by_period(
     c: &mut Conn<'_>,
     v: &Viewer,
     terms: &[(String, bool)],
@@ -1013,7 +1004,7 @@ async fn rank_by_period_reads(
                 .join(" | ")
         });
         let (n, more) =
-            rank_matches(c, v, terms, true, after, Some((periods.as_deref(), last))).await?;
+            rank_matches(c, v, terms, true, after, periods.as_deref(), Some(last)).await?;
         reads += 1;
         if n >= PG_FEW_MATCHES {
             return Ok((TextMatches::Many, reads));
@@ -1113,7 +1104,8 @@ async fn list_page(
     let rank = (pg && text_only && sort == SortKey::CreatedAt).then_some(Rank {
         desc,
         after,
-        by_period: (by_period && v.scope == DataScope::All && f.only_search()).then_some(limit),
+        by_period: (by_period && desc && v.scope == DataScope::All && f.only_search())
+            .then_some(limit),
     });
     let mut partial = false;
     let (few_matches, ranked) = match &f.search {

@@ -773,7 +773,6 @@ async fn search_newest_first_by_period(b: Backend) {
         m.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
         m.into_iter().map(|r| r.id.clone()).collect::<Vec<_>>()
     };
-    let mut fr = ctx.store.fast_reader().await.unwrap();
     for term in ["all", "some", "few"] {
         let want = matching(term);
         assert!(!want.is_empty());
@@ -783,33 +782,15 @@ async fn search_newest_first_by_period(b: Backend) {
                 search: Some(terms(&[(q, prefix)])),
                 ..Default::default()
             };
-            let mut got = Vec::new();
-            let mut after = None;
-            loop {
-                let page = cs::list_customers(
-                    &mut fr.read(),
-                    &all,
-                    &f,
-                    SortKey::CreatedAt,
-                    true,
-                    after.as_ref(),
-                    limit,
-                )
+            let got: Vec<String> = list_pages(&ctx, &all, &f, SortKey::CreatedAt, true, limit)
                 .await
-                .unwrap();
-                assert!(page.len() as i64 <= limit);
-                got.extend(page.iter().map(|r| r.customer.id.clone()));
-                if (page.len() as i64) < limit {
-                    break;
-                }
-                after = Some(Cursor::after(
-                    &page.last().unwrap().customer,
-                    SortKey::CreatedAt,
-                ));
-            }
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
             assert_eq!(got, want, "{q:?} (prefix {prefix}) in pages of {limit}");
         }
     }
+    let mut fr = ctx.store.fast_reader().await.unwrap();
     // The same search, filtered by kind (every customer is a person), takes
     // the other ranked read; both agree on page one.
     for term in ["all", "few"] {
@@ -896,17 +877,16 @@ async fn search_newest_first_by_period(b: Backend) {
     };
     // Creation times at the ends of i64 and before 1970.
     let (t3, _) = ctx.new_tenant().await;
-    let mut tx = ctx.store.begin().await.unwrap();
-    for (i, at) in [i64::MAX, i64::MAX - 1, 5, -1, -(1 << 40), i64::MIN]
-        .into_iter()
-        .enumerate()
-    {
-        let row = customer_row(&t3, &format!("E-{i}"), "张三", None, at);
-        cs::insert_customer(&mut tx, &row, &[], "edge")
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
+    let edges = [i64::MAX, i64::MAX - 1, 5, -1, -(1 << 40), i64::MIN];
+    ctx.customers_at(
+        &t3,
+        edges
+            .into_iter()
+            .enumerate()
+            .map(|(i, at)| (format!("E-{i}"), at)),
+        "edge",
+    )
+    .await;
     let (by_period, every) = compare(ctx.all(&t3), "edge", 10).await;
     assert_eq!(by_period.len(), 6, "every creation time is found");
     assert_eq!(by_period, every);
@@ -914,20 +894,20 @@ async fn search_newest_first_by_period(b: Backend) {
     // 50 recent matches and one 30 years older: a page of 51 needs the
     // oldest; the periods widen instead of walking back one a read.
     let (t4, _) = ctx.new_tenant().await;
-    let mut tx = ctx.store.begin().await.unwrap();
     let now = 1_790_000_000_000i64;
-    for i in 0..51i64 {
-        let at = if i == 0 {
-            now - 30 * 365 * 86_400_000
-        } else {
-            now - i * 60_000
-        };
-        let row = customer_row(&t4, &format!("W-{i}"), "张三", None, at);
-        cs::insert_customer(&mut tx, &row, &[], "wide")
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
+    ctx.customers_at(
+        &t4,
+        (0..51i64).map(|i| {
+            let at = if i == 0 {
+                now - 30 * 365 * 86_400_000
+            } else {
+                now - i * 60_000
+            };
+            (format!("W-{i}"), at)
+        }),
+        "wide",
+    )
+    .await;
     let (by_period, every) = compare(ctx.all(&t4), "wide", 51).await;
     assert_eq!(by_period.len(), 51);
     assert_eq!(by_period, every);
@@ -948,14 +928,11 @@ async fn search_newest_first_by_period(b: Backend) {
 
     // A match deleted between the ranking and the page (its search row
     // still there, as the page's read may see it): the page is still full.
-    let mut tx = ctx.store.begin_bulk().await.unwrap();
-    tx.exec(kehu_store::sql!(
+    ctx.exec_committed(kehu_store::sql!(
         "UPDATE customers SET deleted_at = 1 WHERE tenant_id = $1 AND code = 'W-1'",
         &t4
     ))
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    .await;
     // The newest periods hold exactly a page of 50 matches, one of them
     // deleted; the 30-year-old one completes the page.
     let (by_period, every) = compare(ctx.all(&t4), "wide", 50).await;
@@ -966,14 +943,11 @@ async fn search_newest_first_by_period(b: Backend) {
     // version before migration 0014 writes it: the trigger adds it, so
     // newest-first pages still find the customer.
     if b == Backend::Postgres {
-        let mut tx = ctx.store.begin_bulk().await.unwrap();
-        tx.exec(kehu_store::sql!(
+        ctx.exec_committed(kehu_store::sql!(
             "UPDATE customer_search SET terms = to_tsvector('simple', 'wide oldwriter') WHERE tenant_id = $1 AND id = (SELECT id FROM customers WHERE tenant_id = $1 AND code = 'W-7')",
             &t4
         ))
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
+        .await;
         let (by_period, every) = compare(ctx.all(&t4), "oldwriter", 10).await;
         assert_eq!(by_period.len(), 1);
         assert_eq!(by_period, every);

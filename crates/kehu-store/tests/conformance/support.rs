@@ -247,6 +247,31 @@ impl Ctx {
         (row.id, rid)
     }
 
+    /// Inserts customers named 张三 with the given codes and creation times,
+    /// all with the same search terms, in one transaction.
+    pub async fn customers_at(
+        &self,
+        tenant_id: &str,
+        items: impl IntoIterator<Item = (String, i64)>,
+        terms: &str,
+    ) {
+        let mut tx = self.store.begin().await.unwrap();
+        for (code, at) in items {
+            let row = customer_row(tenant_id, &code, "张三", None, at);
+            cs::insert_customer(&mut tx, &row, &[], terms)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+
+    /// Runs one statement in a transaction of its own, committed.
+    pub async fn exec_committed(&self, q: kehu_store::Sql) {
+        let mut tx = self.store.begin_bulk().await.unwrap();
+        tx.exec(q).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
     pub fn viewer(&self, user_id: &str, scope: DataScope, department: Option<&str>) -> Viewer {
         Viewer {
             tenant_id: self.tenant_id.clone(),
@@ -380,14 +405,28 @@ pub async fn list_all_sorted(
     f: &cs::CustomerFilter,
     sort: cs::SortKey,
 ) -> Vec<CustomerRow> {
+    list_pages(ctx, v, f, sort, false, 200).await
+}
+
+/// Every customer the viewer may see that matches, following the cursor
+/// through pages of `limit` in `sort` order (`desc`: descending).
+pub async fn list_pages(
+    ctx: &Ctx,
+    v: &Viewer,
+    f: &cs::CustomerFilter,
+    sort: cs::SortKey,
+    desc: bool,
+    limit: i64,
+) -> Vec<CustomerRow> {
     let mut out = Vec::new();
     let mut after: Option<cs::Cursor> = None;
     loop {
         let mut fr = ctx.store.fast_reader().await.unwrap();
-        let page = cs::list_customers(&mut fr.read(), v, f, sort, false, after.as_ref(), 200)
+        let page = cs::list_customers(&mut fr.read(), v, f, sort, desc, after.as_ref(), limit)
             .await
             .unwrap();
-        let done = page.len() < 200;
+        assert!(page.len() as i64 <= limit);
+        let done = (page.len() as i64) < limit;
         after = page.last().map(|c| cs::Cursor::after(&c.customer, sort));
         out.extend(page.into_iter().map(|l| l.customer));
         if done {
