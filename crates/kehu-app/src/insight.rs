@@ -1548,16 +1548,14 @@ impl App {
         } = load;
         let inputs: Vec<CustomerIn> = customers
             .iter()
-            .map(|c| {
-                let p = c.previous.as_ref();
-                CustomerIn {
-                    kind: c.kind.clone(),
-                    province: c.province.clone(),
-                    source: c.source.clone(),
-                    custom: custom_values(&c.custom_fields),
-                    prev_tier: previous_tier(p),
-                    prev_stage: previous_stage(p),
-                }
+            .map(|c| CustomerIn {
+                kind: c.kind.clone(),
+                province: c.province.clone(),
+                source: c.source.clone(),
+                custom: custom_values(&c.custom_fields),
+                // Set from the stored rows when the customer's chunk is written.
+                prev_tier: None,
+                prev_stage: None,
             })
             .collect();
         let rules = compiled(&rule_rows);
@@ -1567,7 +1565,7 @@ impl App {
         // Seconds of CPU at a million customers: off the async workers, so
         // the server keeps answering requests during the nightly run.
         let cfg_owned = cfg.clone();
-        let (run, inputs, rules) = tokio::task::spawn_blocking(move || {
+        let (run, mut inputs, rules) = tokio::task::spawn_blocking(move || {
             let run = TenantRun::new(
                 &TenantIn {
                     customers: &inputs,
@@ -1598,18 +1596,27 @@ impl App {
         // request write behind it gave up. Readers meanwhile see each
         // customer either as before or as after the run, never half of one.
         for (k, chunk) in customers.chunks(RUN_CHUNK).enumerate() {
-            let t_chunk = std::time::Instant::now();
             let first = k * RUN_CHUNK;
-            let outs: Vec<CustomerOut> = (first..first + chunk.len())
-                .map(|i| run.customer(i, &inputs[i], &rules, cfg, &mut cache))
-                .collect();
-            finishing += t_chunk.elapsed();
             let mut tx = self.store.begin_bulk().await?;
             let ids: Vec<&str> = chunk.iter().map(|c| c.id.as_str()).collect();
             // What the chunk's customers hold now, read under this
-            // transaction: the run diffs against it, not against what it
-            // loaded before computing (another write may have come since).
+            // transaction: the run decides minimum stays and diffs against
+            // it, not against anything read before computing (another
+            // write may have come since).
             let stored = st::stored_for_run(&mut tx, tenant_id, &ids).await?;
+            let t_chunk = std::time::Instant::now();
+            let outs: Vec<CustomerOut> = (first..first + chunk.len())
+                .map(|i| {
+                    let input = &mut inputs[i];
+                    let p = stored
+                        .get(&chunk[i - first].id)
+                        .map(st::StoredInsight::previous);
+                    input.prev_tier = previous_tier(p.as_ref());
+                    input.prev_stage = previous_stage(p.as_ref());
+                    run.customer(i, input, &rules, cfg, &mut cache)
+                })
+                .collect();
+            finishing += t_chunk.elapsed();
             let deleted = st::deleted_among(&mut tx, tenant_id, &ids).await?;
             let mut held: HashMap<String, HeldTags> = HashMap::new();
             for t in st::tags_of(&mut tx, tenant_id, &ids).await? {
@@ -1746,7 +1753,8 @@ impl App {
             return Ok(false);
         };
         let prev_row = st::insight(&mut r.conn(), tenant_id, customer_id).await?;
-        let prev = c.previous.as_ref();
+        let prev_owned = prev_row.as_ref().map(st::PreviousRow::from);
+        let prev = prev_owned.as_ref();
         let old_tags = st::tags(&mut r.conn(), tenant_id, Some(customer_id)).await?;
         let rule_rows = st::rules(&mut r.conn(), tenant_id).await?;
         let mut load = OrderLoad::default();

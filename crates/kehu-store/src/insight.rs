@@ -72,19 +72,21 @@ pub async fn put_settings(
 
 // ---- run inputs ----
 
-/// A live customer as a run reads it, with its previous classification.
-#[derive(Clone, Debug)]
-pub struct RunCustomer {
-    pub id: String,
-    pub kind: String,
-    pub province: Option<String>,
-    pub source: Option<String>,
-    pub custom_fields: String,
-    /// When the customer was created (copied into its classification rows,
-    /// whose indexes list a class's members in this order).
-    pub created_at: i64,
-    /// The last classification (for minimum stays and change history).
-    pub previous: Option<PreviousRow>,
+row! {
+    /// A live customer as a run reads it. (Its previous classification
+    /// comes with the stored rows a run's chunk reads when it writes,
+    /// [`stored_for_run`]: joining it here cost more than the customers.)
+    #[derive(Clone, Debug)]
+    pub struct RunCustomer {
+        pub id: String,
+        pub kind: String,
+        pub province: Option<String>,
+        pub source: Option<String>,
+        pub custom_fields: String,
+        /// When the customer was created (copied into its classification rows,
+        /// whose indexes list a class's members in this order).
+        pub created_at: i64,
+    }
 }
 
 /// The previous classification of a customer.
@@ -96,63 +98,31 @@ pub struct PreviousRow {
     pub stage_since: i64,
 }
 
-row! {
-    struct RunCustomerRow {
-        id: String,
-        kind: String,
-        province: Option<String>,
-        source: Option<String>,
-        custom_fields: String,
-        created_at: i64,
-        tier: Option<String>,
-        tier_since: Option<i64>,
-        stage: Option<String>,
-        stage_since: Option<i64>,
-    }
-}
-
-impl From<RunCustomerRow> for RunCustomer {
-    fn from(r: RunCustomerRow) -> Self {
-        let previous = match (r.tier, r.tier_since, r.stage, r.stage_since) {
-            (Some(tier), Some(tier_since), Some(stage), Some(stage_since)) => Some(PreviousRow {
-                tier,
-                tier_since,
-                stage,
-                stage_since,
-            }),
-            _ => None,
-        };
-        RunCustomer {
-            id: r.id,
-            kind: r.kind,
-            province: r.province,
-            source: r.source,
-            custom_fields: r.custom_fields,
-            created_at: r.created_at,
-            previous,
+impl From<&InsightRow> for PreviousRow {
+    fn from(r: &InsightRow) -> Self {
+        PreviousRow {
+            tier: r.tier.clone(),
+            tier_since: r.tier_since,
+            stage: r.stage.clone(),
+            stage_since: r.stage_since,
         }
     }
 }
 
-const RUN_CUSTOMER_SQL: &str =
-    "SELECT c.id, c.kind, c.province, c.source, c.custom_fields, c.created_at,
-        i.tier, i.tier_since, i.stage, i.stage_since
-    FROM customers c LEFT JOIN customer_insight i
-        ON i.tenant_id = c.tenant_id AND i.customer_id = c.id
-    WHERE c.tenant_id = $1 AND c.deleted_at IS NULL";
+const RUN_CUSTOMER_SQL: &str = "SELECT id, kind, province, source, custom_fields, created_at
+    FROM customers WHERE tenant_id = $1 AND deleted_at IS NULL";
 
-/// Every live customer of the tenant, by id (byte order on both backends),
-/// each with its previous classification (one pass, no map of a million ids).
+/// Every live customer of the tenant, by id (byte order on both backends).
 pub async fn run_customers(c: &mut Conn<'_>, tenant_id: &str) -> Result<Vec<RunCustomer>> {
     let collate = if c.is_pg() { " COLLATE \"C\"" } else { "" };
     let mut out = Vec::new();
     c.each(
         sql!(
-            &format!("{RUN_CUSTOMER_SQL} ORDER BY c.id{collate}"),
+            &format!("{RUN_CUSTOMER_SQL} ORDER BY id{collate}"),
             tenant_id
         ),
-        |r: RunCustomerRow| {
-            out.push(r.into());
+        |r: RunCustomer| {
+            out.push(r);
             Ok(())
         },
     )
@@ -166,14 +136,12 @@ pub async fn run_customer(
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<RunCustomer>> {
-    let row: Option<RunCustomerRow> = c
-        .opt(sql!(
-            &format!("{RUN_CUSTOMER_SQL} AND c.id = $2"),
-            tenant_id,
-            id
-        ))
-        .await?;
-    Ok(row.map(Into::into))
+    c.opt(sql!(
+        &format!("{RUN_CUSTOMER_SQL} AND id = $2"),
+        tenant_id,
+        id
+    ))
+    .await
 }
 
 row! {
@@ -206,17 +174,26 @@ pub async fn tags(
 }
 
 row! {
-    /// One customer's orders, as the database groups them for a run: one row
-    /// per customer rather than one per order, because per-row driver overhead
-    /// (a channel hop and copies of every value) dominated loading ten million
-    /// orders. See [`CustomerOrders::orders`] for the format.
-    #[derive(Clone, Debug)]
-    pub struct CustomerOrders {
-        pub customer_id: String,
-        /// Orders separated by `\n`, each `YYYY-MM-DD <total_fen> <lines JSON>`
-        /// (JSON text escapes control characters, so `\n` cannot occur in it).
+    /// A row of `customer_order_log` (migration 0015).
+    struct OrderLogRow {
+        customer_id: String,
         log: String,
     }
+}
+
+/// One customer's orders as a run reads them: one row per customer rather
+/// than one per order, because per-row overhead (the driver's, then
+/// SQLite's index walk and table seek per order) dominated loading ten
+/// million orders. See [`CustomerOrders::orders`] for the format.
+#[derive(Clone, Debug)]
+pub struct CustomerOrders<'u> {
+    pub customer_id: String,
+    /// Orders separated by `\n`, each `YYYY-MM-DD <total_fen> <lines JSON>`
+    /// (JSON text escapes control characters, so `\n` cannot occur in it),
+    /// in the order they were written.
+    log: String,
+    /// Orders after this day (`YYYY-MM-DD`) are left out.
+    until: &'u str,
 }
 
 /// One order of a [`CustomerOrders`], borrowed from its log.
@@ -228,13 +205,18 @@ pub struct OrderFact<'a> {
     line_categories: Option<&'a str>,
 }
 
-impl CustomerOrders {
-    /// The orders in the log. An entry the store did not write (it never
+impl CustomerOrders<'_> {
+    /// The orders in the log up to its day, in the order they were written
+    /// (not necessarily by day). An entry the store did not write (it never
     /// happens short of editing the database) is skipped, not guessed at.
     pub fn orders(&self) -> impl Iterator<Item = OrderFact<'_>> {
-        self.log.split('\n').filter_map(|entry| {
+        let until = self.until;
+        self.log.split('\n').filter_map(move |entry| {
             let (ordered_on, rest) = entry.split_once(' ')?;
             let (total, lines) = rest.split_once(' ').unwrap_or((rest, ""));
+            if ordered_on > until {
+                return None;
+            }
             Some(OrderFact {
                 ordered_on,
                 total_fen: total.parse().ok()?,
@@ -270,31 +252,32 @@ impl OrderFact<'_> {
 }
 
 /// Streams the orders of a tenant (or of one customer) on or before
-/// `until` (`YYYY-MM-DD`), one group per customer, each order with its
-/// lines' categories (so a run needs no join over the order lines).
+/// `until` (`YYYY-MM-DD`), one group per customer with orders, by customer
+/// id in byte order, each order with its lines' categories (so a run needs
+/// no join over the order lines).
 pub async fn each_customer_orders(
     c: &mut Conn<'_>,
     tenant_id: &str,
     customer_id: Option<&str>,
     until: &str,
-    f: impl FnMut(CustomerOrders) -> Result<()>,
+    mut f: impl FnMut(CustomerOrders<'_>) -> Result<()>,
 ) -> Result<()> {
-    // The aggregate walks the (tenant, customer, day) index, so groups
-    // stream out in order without a sort.
-    let log = if c.is_pg() {
-        "string_agg(ordered_on || ' ' || total_fen::text || ' ' || COALESCE(line_categories, ''), E'\\n')"
-    } else {
-        "group_concat(ordered_on || ' ' || total_fen || ' ' || COALESCE(line_categories, ''), char(10))"
-    };
-    let mut q = Sql::new(&format!(
-        "SELECT customer_id, {log} AS log FROM orders WHERE tenant_id = "
-    ));
-    q.bind(tenant_id).push(" AND ordered_on <= ").bind(until);
+    // The rows are kept by triggers on `orders` (migration 0015); the
+    // primary key walk yields them in id order without a sort.
+    let mut q = Sql::new("SELECT customer_id, log FROM customer_order_log WHERE tenant_id = ");
+    q.bind(tenant_id);
     if let Some(id) = customer_id {
         q.push(" AND customer_id = ").bind(id);
     }
-    q.push(" GROUP BY customer_id ORDER BY customer_id");
-    c.each(q, f).await
+    q.push(" ORDER BY customer_id");
+    c.each(q, |r: OrderLogRow| {
+        f(CustomerOrders {
+            customer_id: r.customer_id,
+            log: r.log,
+            until,
+        })
+    })
+    .await
 }
 
 // ---- results ----

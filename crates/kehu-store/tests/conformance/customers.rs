@@ -1677,6 +1677,263 @@ async fn orders_timeline_and_team(b: Backend) {
 }
 both!(orders_timeline_and_team);
 
+/// A tenant's order log as a run streams it, up to `until`: per customer,
+/// its orders sorted (the log keeps them in the order written).
+async fn streamed_log(store: &Store, t: &str, until: &str) -> BTreeMap<String, Vec<StreamedOrder>> {
+    let mut r = store.reader().await.unwrap();
+    let mut out = BTreeMap::new();
+    let mut last = String::new();
+    kehu_store::insight::each_customer_orders(&mut r.conn(), t, None, until, |g| {
+        assert!(g.customer_id > last, "groups by customer id, each once");
+        last = g.customer_id.clone();
+        let mut orders: Vec<StreamedOrder> = g
+            .orders()
+            .map(|f| (f.ordered_on.to_string(), f.total_fen, f.categories()))
+            .collect();
+        orders.sort();
+        if !orders.is_empty() {
+            out.insert(g.customer_id.clone(), orders);
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+    out
+}
+
+/// `customer_order_log` (migration 0015) follows `orders`: built from the
+/// orders a database held when the migration ran, then kept by triggers
+/// through single and multi-row inserts, updates (a total; a day and the
+/// customer together) and deletes, tenant by tenant, and untouched by a
+/// rolled-back insert. The run's stream reads it by customer id, each
+/// customer's orders up to the day asked for.
+async fn order_log_upgrade_and_triggers(b: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, db_name) = unmigrated_store(b, dir.path()).await;
+    migrate_to(&store, 14).await;
+    let (ta, tb) = ("tenant-a", "tenant-b");
+    type Model = BTreeMap<(String, String), Vec<StreamedOrder>>;
+    let mut model: Model = BTreeMap::new();
+    let order = |t: &str, id: &str, cust: &str, day: &str, total: i64| OrderRow {
+        tenant_id: t.into(),
+        id: id.into(),
+        customer_id: cust.into(),
+        ordered_on: day.into(),
+        channel: None,
+        total_fen: total,
+        line_count: 0,
+        created_by: None,
+        created_at: 0,
+    };
+    let line =
+        |t: &str, order_id: &str, no: i64, category: Option<&str>, amount: i64| OrderLineRow {
+            tenant_id: t.into(),
+            order_id: order_id.into(),
+            line_no: no,
+            product: "商品".into(),
+            category: category.map(str::to_string),
+            quantity: 1,
+            amount_fen: amount,
+        };
+    let cats = |v: &[(Option<&str>, i64)]| -> Vec<(Option<String>, i64)> {
+        v.iter().map(|(c, a)| (c.map(str::to_string), *a)).collect()
+    };
+    let check = |model: &Model, store: &Store| {
+        let model = model.clone();
+        let store = store.clone();
+        async move {
+            for t in [ta, tb] {
+                let want: BTreeMap<String, Vec<StreamedOrder>> = model
+                    .iter()
+                    .filter(|((mt, _), v)| mt == t && !v.is_empty())
+                    .map(|((_, c), v)| {
+                        let mut v = v.clone();
+                        v.sort();
+                        (c.clone(), v)
+                    })
+                    .collect();
+                assert_eq!(
+                    streamed_log(&store, t, "9999-12-31").await,
+                    want,
+                    "tenant {t}"
+                );
+            }
+        }
+    };
+
+    // Before 0015: orders with lines, without lines, with the categories
+    // column emptied, and the same customer id in another tenant.
+    let mut tx = store.begin().await.unwrap();
+    let o1 = order(ta, "o1", "c1", "2026-03-01", 1_000);
+    cs::insert_order(
+        &mut tx,
+        &o1,
+        &[
+            line(ta, "o1", 1, Some("食品"), 600),
+            line(ta, "o1", 2, None, 400),
+        ],
+    )
+    .await
+    .unwrap();
+    cs::insert_order(&mut tx, &order(ta, "o2", "c1", "2026-01-15", 500), &[])
+        .await
+        .unwrap();
+    cs::insert_order(
+        &mut tx,
+        &order(ta, "o3", "c2", "2025-12-31", 700),
+        &[line(ta, "o3", 1, Some("日用\"品\""), 700)],
+    )
+    .await
+    .unwrap();
+    cs::insert_order(&mut tx, &order(tb, "o4", "c1", "2026-02-02", 900), &[])
+        .await
+        .unwrap();
+    tx.exec(kehu_store::sql!(
+        "UPDATE orders SET line_categories = NULL WHERE id = 'o2'"
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let key = |t: &str, c: &str| (t.to_string(), c.to_string());
+    let o = |day: &str, total: i64, c: &[(Option<&str>, i64)]| (day.to_string(), total, cats(c));
+    model.insert(
+        key(ta, "c1"),
+        vec![
+            o("2026-03-01", 1_000, &[(Some("食品"), 600), (None, 400)]),
+            o("2026-01-15", 500, &[]),
+        ],
+    );
+    model.insert(
+        key(ta, "c2"),
+        vec![o("2025-12-31", 700, &[(Some("日用\"品\""), 700)])],
+    );
+    model.insert(key(tb, "c1"), vec![o("2026-02-02", 900, &[])]);
+
+    store.migrate().await.unwrap();
+    check(&model, &store).await;
+    // Up to a day, that day included: later orders are left out.
+    let until = streamed_log(&store, ta, "2026-01-15").await;
+    assert_eq!(
+        until,
+        BTreeMap::from([
+            ("c1".to_string(), vec![o("2026-01-15", 500, &[])]),
+            (
+                "c2".to_string(),
+                vec![o("2025-12-31", 700, &[(Some("日用\"品\""), 700)])]
+            ),
+        ])
+    );
+
+    // One insert a statement: a first order, and one more for c1.
+    let mut tx = store.begin().await.unwrap();
+    cs::insert_order(
+        &mut tx,
+        &order(ta, "o5", "c3", "2026-05-05", 300),
+        &[line(ta, "o5", 1, Some("服装"), 300)],
+    )
+    .await
+    .unwrap();
+    cs::insert_order(&mut tx, &order(ta, "o6", "c1", "2026-02-20", 250), &[])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    model.insert(
+        key(ta, "c3"),
+        vec![o("2026-05-05", 300, &[(Some("服装"), 300)])],
+    );
+    model
+        .get_mut(&key(ta, "c1"))
+        .unwrap()
+        .push(o("2026-02-20", 250, &[]));
+    check(&model, &store).await;
+
+    // Several customers and both tenants in one statement.
+    let mut tx = store.begin().await.unwrap();
+    tx.exec(kehu_store::sql!(
+        "INSERT INTO orders (tenant_id, id, customer_id, ordered_on, channel, total_fen, line_count, created_by, created_at, line_categories)
+         VALUES ('tenant-a', 'o7', 'c2', '2026-06-01', NULL, 120, 0, NULL, 0, '[[\"食品\",120]]'),
+                ('tenant-a', 'o8', 'c4', '2026-06-02', NULL, 80, 0, NULL, 0, '[]'),
+                ('tenant-b', 'o9', 'c1', '2026-06-03', NULL, 60, 0, NULL, 0, NULL),
+                ('tenant-a', 'o10', 'c2', '2026-06-01', NULL, 40, 0, NULL, 0, '[]')"
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let c2 = model.get_mut(&key(ta, "c2")).unwrap();
+    c2.push(o("2026-06-01", 120, &[(Some("食品"), 120)]));
+    c2.push(o("2026-06-01", 40, &[]));
+    model.insert(key(ta, "c4"), vec![o("2026-06-02", 80, &[])]);
+    model
+        .get_mut(&key(tb, "c1"))
+        .unwrap()
+        .push(o("2026-06-03", 60, &[]));
+    check(&model, &store).await;
+
+    // Updates: a total; then a day and the customer at once (both rebuilt).
+    let mut tx = store.begin().await.unwrap();
+    tx.exec(kehu_store::sql!(
+        "UPDATE orders SET total_fen = 1100 WHERE tenant_id = 'tenant-a' AND id = 'o1'"
+    ))
+    .await
+    .unwrap();
+    tx.exec(kehu_store::sql!(
+        "UPDATE orders SET customer_id = 'c2', ordered_on = '2026-04-01' WHERE tenant_id = 'tenant-a' AND id = 'o2'"
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let c1 = model.get_mut(&key(ta, "c1")).unwrap();
+    c1.retain(|x| x.0 != "2026-01-15");
+    c1.iter_mut()
+        .filter(|x| x.0 == "2026-03-01")
+        .for_each(|x| x.1 = 1_100);
+    model
+        .get_mut(&key(ta, "c2"))
+        .unwrap()
+        .push(o("2026-04-01", 500, &[]));
+    check(&model, &store).await;
+
+    // Deletes: one of c2's orders; every order of c3 (its row goes).
+    let mut tx = store.begin().await.unwrap();
+    tx.exec(kehu_store::sql!(
+        "DELETE FROM orders WHERE tenant_id = 'tenant-a' AND id IN ('o3', 'o5')"
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    model
+        .get_mut(&key(ta, "c2"))
+        .unwrap()
+        .retain(|x| x.0 != "2025-12-31");
+    model.remove(&key(ta, "c3"));
+    check(&model, &store).await;
+    let rows = store
+        .reader()
+        .await
+        .unwrap()
+        .conn()
+        .int(kehu_store::sql!(
+            "SELECT COUNT(*) FROM customer_order_log WHERE tenant_id = 'tenant-a' AND customer_id = 'c3'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows, Some(0));
+
+    // A rolled-back insert leaves the log as it was.
+    let mut tx = store.begin().await.unwrap();
+    cs::insert_order(&mut tx, &order(ta, "o11", "c1", "2026-07-01", 999), &[])
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    check(&model, &store).await;
+
+    store.close().await;
+    if let Some(name) = db_name {
+        drop_database(&name).await;
+    }
+}
+both!(order_log_upgrade_and_triggers);
+
 /// ~500 customers with contacts, orders and lines in one bulk load; lists,
 /// searches, lookups and totals agree with what was loaded.
 async fn bulk_insert_agrees(b: Backend) {

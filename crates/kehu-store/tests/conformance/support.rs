@@ -130,6 +130,69 @@ async fn pg_database() -> String {
     .clone()
 }
 
+/// A store with no migrations applied: a SQLite file in `dir`, or a fresh
+/// PostgreSQL database (`kehu_conf_…`, dropped by the next run's sweep
+/// if the test does not drop it), for tests that upgrade from an older
+/// schema. Returns the database's name on PostgreSQL.
+pub async fn unmigrated_store(b: Backend, dir: &std::path::Path) -> (Store, Option<String>) {
+    let opts = OpenOptions {
+        create: true,
+        max_connections: 4,
+    };
+    match b {
+        Backend::Sqlite => {
+            let url = DbUrl::Sqlite(dir.join("upgrade.db"));
+            (Store::open(&url, opts).await.unwrap(), None)
+        }
+        Backend::Postgres => {
+            let test_db = pg_database().await;
+            let name = format!("kehu_conf_{}_{}", std::process::id(), nanos());
+            let base = test_db.rsplit_once('/').unwrap().0.to_string();
+            let admin = Store::open(&DbUrl::parse(&test_db).unwrap(), opts)
+                .await
+                .unwrap();
+            if let Store::Postgres(pool) = &admin {
+                kehu_store::admin_exec(pool, &format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
+            }
+            admin.close().await;
+            let url = DbUrl::parse(&format!("{base}/{name}")).unwrap();
+            (Store::open(&url, opts).await.unwrap(), Some(name))
+        }
+    }
+}
+
+/// Drops a database [`unmigrated_store`] made (after its store is closed).
+pub async fn drop_database(name: &str) {
+    let admin = Store::open(
+        &DbUrl::parse(&pg_database().await).unwrap(),
+        OpenOptions::default(),
+    )
+    .await
+    .unwrap();
+    if let Store::Postgres(pool) = &admin {
+        kehu_store::admin_exec(pool, &format!("DROP DATABASE {name}"))
+            .await
+            .unwrap();
+    }
+    admin.close().await;
+}
+
+/// Applies this backend's migrations up to and including `version`, read
+/// from the same files the binary embeds (so a later `Store::migrate`
+/// accepts their checksums and applies the rest).
+pub async fn migrate_to(store: &Store, version: i64) {
+    let dir = migrations_dir(store.backend());
+    let m = sqlx::migrate::Migrator::new(std::path::Path::new(&dir))
+        .await
+        .unwrap();
+    match store {
+        Store::Sqlite { write, .. } => m.run_to(version, write).await.unwrap(),
+        Store::Postgres(pool) => m.run_to(version, pool).await.unwrap(),
+    }
+}
+
 /// One test's world: a migrated store and a fresh tenant of its own.
 pub struct Ctx {
     pub store: Store,
