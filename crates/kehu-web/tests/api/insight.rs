@@ -788,3 +788,76 @@ async fn a_run_diffs_against_what_is_stored(b: Backend) {
     );
 }
 both!(a_run_diffs_against_what_is_stored);
+
+/// A run's chunks write on the calling thread on SQLite, handed over with
+/// `block_in_place` on a multi-threaded runtime as in `kehu serve`:
+/// request writes keep being answered while a run of several chunks
+/// writes, and the run classifies every customer it loaded, orders read
+/// from the log a bulk load filled.
+async fn a_run_writes_beside_requests(b: Backend) {
+    let s = Server::start(b).await;
+    let owners = s.app.bench_owners(&s.tenant_id).await.unwrap();
+    let today = kehu_app::today(s.clock.now_ms());
+    let seeded = s
+        .app
+        .seed_customers(
+            &s.tenant_id,
+            owners,
+            kehu_app::seed::SeedOptions {
+                customers: 2_500,
+                seed: 7,
+                start: today - time::Duration::days(700),
+                end: today,
+                batch: 500,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(seeded.orders > 2_500, "{seeded:?}");
+    let mut admin = s.login("admin").await;
+    let (app, t) = (s.app.clone(), s.tenant_id.clone());
+    let run = tokio::spawn(async move { app.run_classification(&t, "test").await });
+    let mut written = 0;
+    while written == 0 || !run.is_finished() {
+        let r = admin
+            .post(
+                "/api/v1/customers",
+                json!({"kind": "person", "name": format!("并行客户{written}")}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        written += 1;
+    }
+    let summary = run.await.unwrap().unwrap();
+    // The run may have loaded a few of the customers written beside it.
+    assert!(
+        (seeded.customers..=seeded.customers + written).contains(&(summary.customers as u64)),
+        "{summary:?}, {written} written"
+    );
+    assert_eq!(summary.orders as u64, seeded.orders);
+    assert_eq!(summary.tier_changes, summary.customers, "a first run");
+    let mut r = s.app.store.reader().await.unwrap();
+    let rows = r
+        .conn()
+        .int(kehu_store::sql!(
+            "SELECT COUNT(*) FROM customer_insight WHERE tenant_id = $1",
+            &s.tenant_id
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows, Some(summary.customers as i64));
+}
+mod a_run_writes_beside_requests {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_run_writes_beside_requests(crate::support::Backend::Sqlite).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        if crate::support::pg_url().is_none() {
+            eprintln!("SKIPPED (PostgreSQL leg): set KEHU_TEST_POSTGRES_URL to run it");
+            return;
+        }
+        super::a_run_writes_beside_requests(crate::support::Backend::Postgres).await;
+    }
+}
