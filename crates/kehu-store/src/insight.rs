@@ -114,11 +114,16 @@ const RUN_CUSTOMER_SQL: &str = "SELECT id, kind, province, source, custom_fields
 
 /// Every live customer of the tenant, by id (byte order on both backends).
 pub async fn run_customers(c: &mut Conn<'_>, tenant_id: &str) -> Result<Vec<RunCustomer>> {
-    let collate = if c.is_pg() { " COLLATE \"C\"" } else { "" };
     let mut out = Vec::new();
+    // Read in creation order, which the tenant's `customers_created` index
+    // gives with the table's rows in about the order they lie in, then
+    // sorted here (ids are time-ordered, so nearly sorted already). Asked
+    // for by id, SQLite 3.51 walked another index and sorted a million
+    // rows itself, seeking rows in update order (most of a run's load at
+    // a million customers).
     c.each(
         sql!(
-            &format!("{RUN_CUSTOMER_SQL} ORDER BY id{collate}"),
+            &format!("{RUN_CUSTOMER_SQL} ORDER BY created_at, id"),
             tenant_id
         ),
         |r: RunCustomer| {
@@ -127,6 +132,7 @@ pub async fn run_customers(c: &mut Conn<'_>, tenant_id: &str) -> Result<Vec<RunC
         },
     )
     .await?;
+    out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
 }
 
