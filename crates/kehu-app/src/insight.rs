@@ -1617,7 +1617,7 @@ impl App {
             // sqlx's worker thread (a message there and back per statement)
             // the write phase took a quarter longer at 200,000 customers.
             let (stored_rows, chunk_rows) = on_sqlite_blocking(&self.store, async {
-                let mut tx = self.store.begin().await?;
+                let mut tx = self.store.begin_alone().await?;
                 let ids: Vec<&str> = chunk.iter().map(|c| c.id.as_str()).collect();
                 // What the chunk's customers hold now, read under this
                 // transaction: the run decides minimum stays and diffs against

@@ -183,14 +183,29 @@ impl Writer {
     /// the n-th after n times it (one at a time holds the writer while it
     /// waits for the lock).
     pub async fn begin(self: &Arc<Self>) -> Result<FastTx, StoreError> {
+        self.begin_with(false).await
+    }
+
+    /// Like [`Writer::begin`], but an open group is committed first, so the
+    /// transaction starts a group of its own: for a classification run's
+    /// chunks, whose work the requests before them should neither wait
+    /// for nor fail with (as a bulk transaction's [`Writer::hold`] does).
+    pub async fn begin_alone(self: &Arc<Self>) -> Result<FastTx, StoreError> {
+        self.begin_with(true).await
+    }
+
+    async fn begin_with(self: &Arc<Self>, alone: bool) -> Result<FastTx, StoreError> {
         self.check_open()?;
         let wait = self.wait();
         let started = async {
-            let state = {
+            let mut state = {
                 self.queued.fetch_add(1, Ordering::SeqCst);
                 let _q = Queued(&self.queued);
                 Arc::clone(&self.state).lock_owned().await
             };
+            if alone {
+                finish(self, &mut state, None);
+            }
             self.start(state, true).await
         };
         match tokio::time::timeout(wait, started).await {

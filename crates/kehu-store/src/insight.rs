@@ -257,8 +257,8 @@ impl OrderFact<'_> {
 }
 
 /// Streams the orders of a tenant (or of one customer) on or before
-/// `until` (`YYYY-MM-DD`), one group per customer with orders, by customer
-/// id in byte order, each order with its lines' categories (so a run needs
+/// `until` (`YYYY-MM-DD`), one group per customer with orders (empty when
+/// all of them are later than `until`), by customer id in byte order, each order with its lines' categories (so a run needs
 /// no join over the order lines).
 pub async fn each_customer_orders(
     c: &mut Conn<'_>,

@@ -250,6 +250,16 @@ impl Store {
         })
     }
 
+    /// Like [`Store::begin`], but on SQLite the transaction does not join
+    /// the request writes' open group (which is committed first): for a
+    /// classification run's chunks, longer than a request's few statements.
+    pub async fn begin_alone(&self) -> Result<Tx> {
+        Ok(match self {
+            Store::Sqlite { writer, .. } => Tx::Fast(writer.begin_alone().await?),
+            Store::Postgres(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
     /// Like [`Store::begin`], but `None` at once when this process's SQLite
     /// write lock is taken (a classification run writes for tens of seconds
     /// at a million customers): for writes that may be skipped, like
@@ -263,7 +273,7 @@ impl Store {
     }
 
     /// Starts a write transaction whose statements may run long (bulk loads,
-    /// a classification run's writes): on SQLite they run on sqlx's worker
+    /// the end of a classification run): on SQLite they run on sqlx's worker
     /// thread, never on a runtime thread. The same as [`Store::begin`] on
     /// PostgreSQL.
     pub async fn begin_bulk(&self) -> Result<Tx> {

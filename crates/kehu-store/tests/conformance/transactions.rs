@@ -279,6 +279,55 @@ async fn request_writes_commit_in_groups() {
     ctx.close().await;
 }
 
+/// A transaction begun alone (a classification run's chunk) does not join
+/// the request writes' open group: the group the request before it handed
+/// on is committed first, so that request's write is committed before the
+/// chunk does anything, and a group of its own holds the chunk. (A plain
+/// `begin` queued the same way joins the group: the request's write is
+/// committed only with it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_begun_alone_starts_its_own_group() {
+    let ctx = Ctx::new(Backend::Sqlite).await;
+    let store = ctx.store.clone();
+    let (request, chunk) = (new_id(), new_id());
+    let (before, _) = store.write_groups().unwrap();
+    let first = adding_tenant(store.clone(), request.clone()).await;
+    let alone = tokio::spawn({
+        let store = store.clone();
+        let (request, chunk) = (request.clone(), chunk.clone());
+        async move {
+            let mut tx = store.begin_alone().await.unwrap();
+            let mut r = store.reader().await.unwrap();
+            let seen = r
+                .conn()
+                .int(sql!(
+                    "SELECT COUNT(*) FROM tenants WHERE tenant_id = $1",
+                    &request
+                ))
+                .await
+                .unwrap();
+            drop(r);
+            kehu_store::org::insert_tenant(&mut tx, &tenant_row(&chunk, &chunk))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            seen
+        }
+    });
+    // The chunk queues behind the request, which then hands the group on.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    first.commit().await.unwrap();
+    assert_eq!(
+        alone.await.unwrap(),
+        Some(1),
+        "the request's write was committed before the chunk began"
+    );
+    let (after, synced) = store.write_groups().unwrap();
+    assert_eq!(after - before, 2, "a group each");
+    assert!(synced >= after);
+    ctx.close().await;
+}
+
 /// The WAL that request writes sync is the one SQLite writes, also when the
 /// database is opened through a symlink; and once the WAL has grown past
 /// 1,000 pages it is checkpointed into the database file (the request

@@ -790,10 +790,10 @@ async fn a_run_diffs_against_what_is_stored(b: Backend) {
 both!(a_run_diffs_against_what_is_stored);
 
 /// A run's chunks write on the calling thread on SQLite, handed over with
-/// `block_in_place` on a multi-threaded runtime as in `kehu serve`:
-/// request writes keep being answered while a run of several chunks
-/// writes, and the run classifies every customer it loaded, orders read
-/// from the log a bulk load filled.
+/// `block_in_place` on a multi-threaded runtime as in `kehu serve`, each
+/// in a group of its own: request writes keep being answered between the
+/// run's chunks, nothing deadlocks, and the run classifies every customer
+/// it loaded, orders read from the log a bulk load filled.
 async fn a_run_writes_beside_requests(b: Backend) {
     let s = Server::start(b).await;
     let owners = s.app.bench_owners(&s.tenant_id).await.unwrap();
@@ -817,17 +817,39 @@ async fn a_run_writes_beside_requests(b: Backend) {
     let mut admin = s.login("admin").await;
     let (app, t) = (s.app.clone(), s.tenant_id.clone());
     let run = tokio::spawn(async move { app.run_classification(&t, "test").await });
-    let mut written = 0;
-    while written == 0 || !run.is_finished() {
-        let r = admin
-            .post(
-                "/api/v1/customers",
-                json!({"kind": "person", "name": format!("并行客户{written}")}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        written += 1;
-    }
+    let insight_rows = || async {
+        let mut r = s.app.store.reader().await.unwrap();
+        r.conn()
+            .int(kehu_store::sql!(
+                "SELECT COUNT(*) FROM customer_insight WHERE tenant_id = $1",
+                &s.tenant_id
+            ))
+            .await
+            .unwrap()
+            .unwrap_or(0) as u64
+    };
+    let (mut written, mut mid_run) = (0, false);
+    let writing = async {
+        while written == 0 || !run.is_finished() {
+            let r = admin
+                .post(
+                    "/api/v1/customers",
+                    json!({"kind": "person", "name": format!("并行客户{written}")}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            written += 1;
+            // Answered while some chunks were written and others not yet.
+            let n = insight_rows().await;
+            mid_run |= n > 0 && n < seeded.customers;
+        }
+    };
+    // A deadlock between the run's chunks and the requests fails here
+    // rather than hanging the suite.
+    tokio::time::timeout(std::time::Duration::from_secs(120), writing)
+        .await
+        .expect("requests and the run both finish");
+    assert!(mid_run, "a request was answered between the run's chunks");
     let summary = run.await.unwrap().unwrap();
     // The run may have loaded a few of the customers written beside it.
     assert!(
@@ -836,16 +858,7 @@ async fn a_run_writes_beside_requests(b: Backend) {
     );
     assert_eq!(summary.orders as u64, seeded.orders);
     assert_eq!(summary.tier_changes, summary.customers, "a first run");
-    let mut r = s.app.store.reader().await.unwrap();
-    let rows = r
-        .conn()
-        .int(kehu_store::sql!(
-            "SELECT COUNT(*) FROM customer_insight WHERE tenant_id = $1",
-            &s.tenant_id
-        ))
-        .await
-        .unwrap();
-    assert_eq!(rows, Some(summary.customers as i64));
+    assert_eq!(insight_rows().await, summary.customers as u64);
 }
 mod a_run_writes_beside_requests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
