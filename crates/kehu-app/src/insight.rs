@@ -29,10 +29,10 @@ use kehu_domain::analytics::{
 use kehu_domain::i18n::Locale;
 use kehu_domain::validate::{format_date, parse_ymd};
 use kehu_domain::{FieldError, FieldErrors};
+use kehu_store::Conn;
 use kehu_store::customers::{Access, TimelineRow};
 use kehu_store::insight::{self as st, InsightRow, Ranking, RunRow, TagRow};
 use kehu_store::jobs::{self, NewJob, OnDuplicate};
-use kehu_store::{Backend, Conn, FastReader, Store};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -1094,22 +1094,6 @@ fn insight_row(
     }
 }
 
-/// Awaits `fut`; on SQLite, whose statements run on the calling thread,
-/// with this runtime worker first handed over to blocking work
-/// (`block_in_place`: its other tasks move to another worker), so a long
-/// run's writes do not hold up requests. A current-thread runtime (some
-/// tests) just awaits it.
-async fn on_sqlite_blocking<F: std::future::Future>(store: &Store, fut: F) -> F::Output {
-    let rt = tokio::runtime::Handle::current();
-    if store.backend() == Backend::Sqlite
-        && rt.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
-    {
-        tokio::task::block_in_place(|| rt.block_on(fut))
-    } else {
-        fut.await
-    }
-}
-
 /// What a full run reads: the tenant's customers (sorted by id), its tag
 /// rules, and every order grouped by customer, numbered as in `customers`.
 async fn load_run(
@@ -1539,26 +1523,15 @@ impl App {
         started: std::time::Instant,
     ) -> Result<RunSummary> {
         let keys = self.tenant_keys(tenant_id).await?;
-        let (customers, rule_rows, load) = match self.store.fast_reader().await? {
-            // Seconds of reading at a million customers: on SQLite through a
-            // connection of the synchronous path (no hop to sqlx's worker
-            // thread for every row) on a blocking thread, off the async workers.
-            r @ FastReader::Sqlite(_) => {
-                let rt = tokio::runtime::Handle::current();
-                let (t, a, y) = (
-                    tenant_id.to_string(),
-                    as_of.to_string(),
-                    year_ago.to_string(),
-                );
-                tokio::task::spawn_blocking(move || {
-                    let mut r = r;
-                    rt.block_on(load_run(&mut r.read(), &t, &a, &y))
-                })
-                .await
-                .map_err(|e| AppError::Internal(format!("classification load: {e}")))??
-            }
-            mut r => load_run(&mut r.read(), tenant_id, as_of, year_ago).await?,
-        };
+        // Seconds of reading at a million customers: on SQLite through a
+        // connection of the synchronous path (no hop to sqlx's worker thread
+        // for every row), off the async workers.
+        let mut reader = self.store.fast_reader().await?;
+        let (customers, rule_rows, load) = self
+            .store
+            .off_workers(load_run(&mut reader.read(), tenant_id, as_of, year_ago))
+            .await?;
+        drop(reader);
         let OrderLoad {
             orders, categories, ..
         } = load;
@@ -1616,79 +1589,81 @@ impl App {
             // The chunk's statements run on this thread on SQLite: through
             // sqlx's worker thread (a message there and back per statement)
             // the write phase took a quarter longer at 200,000 customers.
-            let (stored_rows, chunk_rows) = on_sqlite_blocking(&self.store, async {
-                let mut tx = self.store.begin_alone().await?;
-                let ids: Vec<&str> = chunk.iter().map(|c| c.id.as_str()).collect();
-                // What the chunk's customers hold now, read under this
-                // transaction: the run decides minimum stays and diffs against
-                // it, not against anything read before computing (another
-                // write may have come since).
-                let stored = st::stored_for_run(&mut tx, tenant_id, &ids).await?;
-                let t_chunk = std::time::Instant::now();
-                let outs: Vec<CustomerOut> = (first..first + chunk.len())
-                    .map(|i| {
-                        let input = &mut inputs[i];
-                        let p = stored
-                            .get(&chunk[i - first].id)
-                            .map(st::StoredInsight::previous);
-                        input.prev_tier = previous_tier(p.as_ref());
-                        input.prev_stage = previous_stage(p.as_ref());
-                        run.customer(i, input, &rules, cfg, &mut cache)
-                    })
-                    .collect();
-                finishing += t_chunk.elapsed();
-                let deleted = st::deleted_among(&mut tx, tenant_id, &ids).await?;
-                let mut held: HashMap<String, HeldTags> = HashMap::new();
-                for t in st::tags_of(&mut tx, tenant_id, &ids).await? {
-                    held.entry(t.customer_id)
-                        .or_default()
-                        .insert(t.tag, (t.since, t.rule_id));
-                }
-                let mut changes = Changes::new();
-                let mut rows = Vec::with_capacity(chunk.len());
-                let (mut removed, mut added) = (Vec::new(), Vec::new());
-                let no_tags = BTreeMap::new();
-                for (c, o) in chunk.iter().zip(&outs) {
-                    if deleted.contains(&c.id) {
-                        // Deleted since the run loaded it: nothing is written.
-                        continue;
+            let (stored_rows, chunk_rows) = self
+                .store
+                .off_workers(async {
+                    let mut tx = self.store.begin_alone().await?;
+                    let ids: Vec<&str> = chunk.iter().map(|c| c.id.as_str()).collect();
+                    // What the chunk's customers hold now, read under this
+                    // transaction: the run decides minimum stays and diffs against
+                    // it, not against anything read before computing (another
+                    // write may have come since).
+                    let stored = st::stored_for_run(&mut tx, tenant_id, &ids).await?;
+                    let t_chunk = std::time::Instant::now();
+                    let outs: Vec<CustomerOut> = (first..first + chunk.len())
+                        .map(|i| {
+                            let input = &mut inputs[i];
+                            let p = stored
+                                .get(&chunk[i - first].id)
+                                .map(st::StoredInsight::previous);
+                            input.prev_tier = previous_tier(p.as_ref());
+                            input.prev_stage = previous_stage(p.as_ref());
+                            run.customer(i, input, &rules, cfg, &mut cache)
+                        })
+                        .collect();
+                    finishing += t_chunk.elapsed();
+                    let deleted = st::deleted_among(&mut tx, tenant_id, &ids).await?;
+                    let mut held: HashMap<String, HeldTags> = HashMap::new();
+                    for t in st::tags_of(&mut tx, tenant_id, &ids).await? {
+                        held.entry(t.customer_id)
+                            .or_default()
+                            .insert(t.tag, (t.since, t.rule_id));
                     }
-                    for &i in &o.tags {
-                        *rule_counts.entry(rules[i].id.clone()).or_default() += 1;
+                    let mut changes = Changes::new();
+                    let mut rows = Vec::with_capacity(chunk.len());
+                    let (mut removed, mut added) = (Vec::new(), Vec::new());
+                    let no_tags = BTreeMap::new();
+                    for (c, o) in chunk.iter().zip(&outs) {
+                        if deleted.contains(&c.id) {
+                            // Deleted since the run loaded it: nothing is written.
+                            continue;
+                        }
+                        for &i in &o.tags {
+                            *rule_counts.entry(rules[i].id.clone()).or_default() += 1;
+                        }
+                        let stored = stored.get(&c.id);
+                        if stored.is_some_and(|s| s.computed_at > now) {
+                            // Re-classified after an order while the run computed
+                            // (that result saw the order; this one did not). The
+                            // run's tags for it still count towards rule matches.
+                            continue;
+                        }
+                        let previous = stored.map(st::StoredInsight::previous);
+                        let new_tags = new_tag_map(o, &rules);
+                        let held = held.get(&c.id).unwrap_or(&no_tags);
+                        changes.record(
+                            tenant_id,
+                            &c.id,
+                            run_id,
+                            now,
+                            o,
+                            previous.as_ref(),
+                            held,
+                            &new_tags,
+                        );
+                        diff_tags(c, held, new_tags, now, &mut removed, &mut added);
+                        rows.push(insight_row(c, run_id, now, o, None));
                     }
-                    let stored = stored.get(&c.id);
-                    if stored.is_some_and(|s| s.computed_at > now) {
-                        // Re-classified after an order while the run computed
-                        // (that result saw the order; this one did not). The
-                        // run's tags for it still count towards rule matches.
-                        continue;
-                    }
-                    let previous = stored.map(st::StoredInsight::previous);
-                    let new_tags = new_tag_map(o, &rules);
-                    let held = held.get(&c.id).unwrap_or(&no_tags);
-                    changes.record(
-                        tenant_id,
-                        &c.id,
-                        run_id,
-                        now,
-                        o,
-                        previous.as_ref(),
-                        held,
-                        &new_tags,
-                    );
-                    diff_tags(c, held, new_tags, now, &mut removed, &mut added);
-                    rows.push(insight_row(c, run_id, now, o, None));
-                }
-                tier_changes += changes.tier;
-                stage_changes += changes.stage;
-                tag_changes += changes.tags;
-                st::write_run_rows(&mut tx, tenant_id, rows, &stored, now).await?;
-                st::retag(&mut tx, tenant_id, &removed, added).await?;
-                st::insert_timeline_rows(&mut tx, changes.rows).await?;
-                tx.commit().await?;
-                Ok::<_, AppError>((stored.len(), ids.len()))
-            })
-            .await?;
+                    tier_changes += changes.tier;
+                    stage_changes += changes.stage;
+                    tag_changes += changes.tags;
+                    st::write_run_rows(&mut tx, tenant_id, rows, &stored, now).await?;
+                    st::retag(&mut tx, tenant_id, &removed, added).await?;
+                    st::insert_timeline_rows(&mut tx, changes.rows).await?;
+                    tx.commit().await?;
+                    Ok::<_, AppError>((stored.len(), ids.len()))
+                })
+                .await?;
             // A tenant's first run fills tables PostgreSQL's planner last saw
             // (nearly) empty, and with those statistics each chunk's read of
             // its stored rows became a scan of all rows written so far

@@ -250,6 +250,25 @@ impl Store {
         })
     }
 
+    /// Awaits `fut`, which uses this store. On SQLite its statements run on
+    /// the calling thread (the synchronous read path, request-write
+    /// transactions), so on a multi-threaded runtime the worker is first
+    /// handed over to blocking work (`block_in_place`: its other tasks move
+    /// to another worker) and `fut` runs to completion on it; seconds of a
+    /// classification run's reading and writing then hold up no request.
+    /// On PostgreSQL, or a current-thread runtime (some tests), it is
+    /// simply awaited.
+    pub async fn off_workers<F: std::future::Future>(&self, fut: F) -> F::Output {
+        let rt = tokio::runtime::Handle::current();
+        if matches!(self, Store::Sqlite { .. })
+            && rt.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+        {
+            tokio::task::block_in_place(|| rt.block_on(fut))
+        } else {
+            fut.await
+        }
+    }
+
     /// Like [`Store::begin`], but on SQLite the transaction does not join
     /// the request writes' open group (which is committed first): for a
     /// classification run's chunks, longer than a request's few statements.

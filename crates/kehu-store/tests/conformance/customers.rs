@@ -1848,17 +1848,17 @@ async fn order_log_upgrade_and_triggers(b: Backend) {
     check(&model, &store).await;
 
     // Several customers and both tenants in one statement.
-    let mut tx = store.begin().await.unwrap();
-    tx.exec(kehu_store::sql!(
+    exec_committed(
+        &store,
+        kehu_store::sql!(
         "INSERT INTO orders (tenant_id, id, customer_id, ordered_on, channel, total_fen, line_count, created_by, created_at, line_categories)
          VALUES ('tenant-a', 'o7', 'c2', '2026-06-01', NULL, 120, 0, NULL, 0, '[[\"食品\",120]]'),
                 ('tenant-a', 'o8', 'c4', '2026-06-02', NULL, 80, 0, NULL, 0, '[]'),
                 ('tenant-b', 'o9', 'c1', '2026-06-03', NULL, 60, 0, NULL, 0, NULL),
                 ('tenant-a', 'o10', 'c2', '2026-06-01', NULL, 40, 0, NULL, 0, '[]')"
-    ))
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+        ),
+    )
+    .await;
     let c2 = model.get_mut(&key(ta, "c2")).unwrap();
     c2.push(o("2026-06-01", 120, &[(Some("食品"), 120)]));
     c2.push(o("2026-06-01", 40, &[]));
@@ -1870,18 +1870,12 @@ async fn order_log_upgrade_and_triggers(b: Backend) {
     check(&model, &store).await;
 
     // Updates: a total; then a day and the customer at once (both rebuilt).
-    let mut tx = store.begin().await.unwrap();
-    tx.exec(kehu_store::sql!(
-        "UPDATE orders SET total_fen = 1100 WHERE tenant_id = 'tenant-a' AND id = 'o1'"
-    ))
-    .await
-    .unwrap();
-    tx.exec(kehu_store::sql!(
-        "UPDATE orders SET customer_id = 'c2', ordered_on = '2026-04-01' WHERE tenant_id = 'tenant-a' AND id = 'o2'"
-    ))
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    for update in [
+        "UPDATE orders SET total_fen = 1100 WHERE tenant_id = 'tenant-a' AND id = 'o1'",
+        "UPDATE orders SET customer_id = 'c2', ordered_on = '2026-04-01' WHERE tenant_id = 'tenant-a' AND id = 'o2'",
+    ] {
+        exec_committed(&store, kehu_store::sql!(update)).await;
+    }
     let c1 = model.get_mut(&key(ta, "c1")).unwrap();
     c1.retain(|x| x.0 != "2026-01-15");
     c1.iter_mut()
@@ -1894,13 +1888,11 @@ async fn order_log_upgrade_and_triggers(b: Backend) {
     check(&model, &store).await;
 
     // Deletes: one of c2's orders; every order of c3 (its row goes).
-    let mut tx = store.begin().await.unwrap();
-    tx.exec(kehu_store::sql!(
-        "DELETE FROM orders WHERE tenant_id = 'tenant-a' AND id IN ('o3', 'o5')"
-    ))
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    exec_committed(
+        &store,
+        kehu_store::sql!("DELETE FROM orders WHERE tenant_id = 'tenant-a' AND id IN ('o3', 'o5')"),
+    )
+    .await;
     model
         .get_mut(&key(ta, "c2"))
         .unwrap()

@@ -113,11 +113,7 @@ async fn pg_database() -> String {
             Store::Sqlite { .. } => panic!("KEHU_TEST_POSTGRES_URL is not a PostgreSQL URL"),
         }
         store.close().await;
-        let base = admin
-            .rsplit_once('/')
-            .map(|(b, _)| b.to_string())
-            .unwrap_or(admin);
-        let url = format!("{base}/{name}");
+        let url = pg_database_url(&name);
         let store = Store::open(&DbUrl::parse(&url).unwrap(), OpenOptions::default())
             .await
             .expect("connect to the test database");
@@ -128,6 +124,34 @@ async fn pg_database() -> String {
     })
     .await
     .clone()
+}
+
+/// Runs one statement on `store` in a transaction of its own, committed.
+pub async fn exec_committed(store: &Store, q: kehu_store::Sql) {
+    let mut tx = store.begin_bulk().await.unwrap();
+    tx.exec(q).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// The URL of database `name` on the server of `KEHU_TEST_POSTGRES_URL`.
+fn pg_database_url(name: &str) -> String {
+    let admin = pg_url().expect("checked by caller");
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    format!("{base}/{name}")
+}
+
+/// Runs `statement` (CREATE or DROP DATABASE) on that server.
+async fn pg_server_exec(statement: &str) {
+    let admin = Store::open(
+        &DbUrl::parse(&pg_url().expect("checked by caller")).unwrap(),
+        OpenOptions::default(),
+    )
+    .await
+    .unwrap();
+    if let Store::Postgres(pool) = &admin {
+        kehu_store::admin_exec(pool, statement).await.unwrap();
+    }
+    admin.close().await;
 }
 
 /// A store with no migrations applied: a SQLite file in `dir`, or a fresh
@@ -145,19 +169,11 @@ pub async fn unmigrated_store(b: Backend, dir: &std::path::Path) -> (Store, Opti
             (Store::open(&url, opts).await.unwrap(), None)
         }
         Backend::Postgres => {
-            let test_db = pg_database().await;
+            // This process's sweep of earlier runs' databases goes first.
+            pg_database().await;
             let name = format!("kehu_conf_{}_{}", std::process::id(), nanos());
-            let base = test_db.rsplit_once('/').unwrap().0.to_string();
-            let admin = Store::open(&DbUrl::parse(&test_db).unwrap(), opts)
-                .await
-                .unwrap();
-            if let Store::Postgres(pool) = &admin {
-                kehu_store::admin_exec(pool, &format!("CREATE DATABASE {name}"))
-                    .await
-                    .unwrap();
-            }
-            admin.close().await;
-            let url = DbUrl::parse(&format!("{base}/{name}")).unwrap();
+            pg_server_exec(&format!("CREATE DATABASE {name}")).await;
+            let url = DbUrl::parse(&pg_database_url(&name)).unwrap();
             (Store::open(&url, opts).await.unwrap(), Some(name))
         }
     }
@@ -165,18 +181,7 @@ pub async fn unmigrated_store(b: Backend, dir: &std::path::Path) -> (Store, Opti
 
 /// Drops a database [`unmigrated_store`] made (after its store is closed).
 pub async fn drop_database(name: &str) {
-    let admin = Store::open(
-        &DbUrl::parse(&pg_database().await).unwrap(),
-        OpenOptions::default(),
-    )
-    .await
-    .unwrap();
-    if let Store::Postgres(pool) = &admin {
-        kehu_store::admin_exec(pool, &format!("DROP DATABASE {name}"))
-            .await
-            .unwrap();
-    }
-    admin.close().await;
+    pg_server_exec(&format!("DROP DATABASE {name}")).await;
 }
 
 /// Applies this backend's migrations up to and including `version`, read
@@ -330,9 +335,7 @@ impl Ctx {
 
     /// Runs one statement in a transaction of its own, committed.
     pub async fn exec_committed(&self, q: kehu_store::Sql) {
-        let mut tx = self.store.begin_bulk().await.unwrap();
-        tx.exec(q).await.unwrap();
-        tx.commit().await.unwrap();
+        exec_committed(&self.store, q).await;
     }
 
     pub fn viewer(&self, user_id: &str, scope: DataScope, department: Option<&str>) -> Viewer {
