@@ -54,6 +54,12 @@ const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Customers a full run writes per transaction: about 0.1 s of SQLite's
 /// write lock at a million customers, which a request write waits out.
 const RUN_CHUNK: usize = 1000;
+
+/// A full run treats customers deleted this long before it began as
+/// possibly deleted since it loaded them: a delete stamps its time before
+/// it commits (and another process's clock may lag), so one stamped just
+/// before the run's start can still commit after the load.
+const DELETE_MARGIN_MS: i64 = 10 * 60 * 1000;
 /// The problem code for a second run of a tenant while one is under way.
 pub(crate) const RUN_RUNNING: &str = "insight.run_running";
 
@@ -1029,6 +1035,11 @@ fn model_from_json(s: &str) -> Option<Model> {
     })
 }
 
+/// `v` as JSON text (these values always serialize).
+fn json_text(v: &impl Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
 /// The stored row for one customer's outcome.
 fn insight_row(
     customer: &st::RunCustomer,
@@ -1038,18 +1049,16 @@ fn insight_row(
     prev_rfm: Option<&InsightRow>,
 ) -> InsightRow {
     // Codes and numbers, rendered when read (see `insight_codec`).
-    let mut ex = serde_json::Map::new();
-    ex.insert("tier".into(), codec::encode(&o.tier.explanation));
-    ex.insert("stage".into(), codec::encode(&o.stage.explanation));
-    if let Some(c) = &o.classes {
-        ex.insert("frequency".into(), codec::encode(&c.frequency.1));
-        ex.insert("amount".into(), codec::encode(&c.amount.1));
-        ex.insert("product_range".into(), codec::encode(&c.product_range.1));
-    }
-    if let Some(p) = &o.prediction {
-        ex.insert("prediction".into(), codec::encode_prediction(p));
-    }
-    let signals: Vec<Value> = o.signals.iter().map(codec::encode_signal).collect();
+    let classes = o.classes.as_ref();
+    let ex = codec::StoredExplanations {
+        amount: classes.map(|c| codec::Stored(&c.amount.1)),
+        frequency: classes.map(|c| codec::Stored(&c.frequency.1)),
+        prediction: o.prediction.as_ref().map(codec::StoredPrediction),
+        product_range: classes.map(|c| codec::Stored(&c.product_range.1)),
+        stage: codec::Stored(&o.stage.explanation),
+        tier: codec::Stored(&o.tier.explanation),
+    };
+    let signals: Vec<codec::StoredSignal> = o.signals.iter().map(codec::StoredSignal).collect();
     let (r, f, m, seg) = match (&o.rfm, prev_rfm) {
         (Some(s), _) => (
             Some(i64::from(s.r)),
@@ -1088,9 +1097,9 @@ fn insight_row(
         upgrade_tier: o.upgrade.map(|u| u.tier.letter().into()),
         predicted_12m_fen: o.upgrade.map(|u| u.predicted_12m_fen),
         upgrade_threshold_fen: o.upgrade.map(|u| u.threshold_fen),
-        facts: facts_view(o).map(|f| codec::encode_facts(&f).to_string()),
-        explanations: Value::Object(ex).to_string(),
-        signals: Value::Array(signals).to_string(),
+        facts: facts_view(o).map(|f| json_text(&codec::StoredFacts(&f))),
+        explanations: json_text(&ex),
+        signals: json_text(&signals),
     }
 }
 
@@ -1579,6 +1588,7 @@ impl App {
             rule_rows.iter().map(|r| (r.id.clone(), 0)).collect();
         let (mut tier_changes, mut stage_changes, mut tag_changes) = (0, 0, 0);
         let mut cache = PredictionCache::default();
+        let deleted_since = now - DELETE_MARGIN_MS;
         // Each chunk of customers is replaced in a short transaction of its
         // own: one transaction for a whole tenant held SQLite's write lock
         // for the whole write (106 s at a million customers), and every
@@ -1612,7 +1622,7 @@ impl App {
                         })
                         .collect();
                     finishing += t_chunk.elapsed();
-                    let deleted = st::deleted_among(&mut tx, tenant_id, &ids).await?;
+                    let deleted = st::deleted_since(&mut tx, tenant_id, deleted_since).await?;
                     let mut held: HashMap<String, HeldTags> = HashMap::new();
                     for t in st::tags_of(&mut tx, tenant_id, &ids).await? {
                         held.entry(t.customer_id)
@@ -1691,7 +1701,7 @@ impl App {
         };
         let counts: Vec<(String, i64)> = rule_counts.into_iter().collect();
         let mut tx = self.store.begin_bulk().await?;
-        st::clear_deleted(&mut tx, tenant_id, now).await?;
+        st::clear_deleted(&mut tx, tenant_id, deleted_since).await?;
         st::set_rule_matches(&mut tx, tenant_id, &counts).await?;
         let run = RunRow {
             status: "done".into(),

@@ -13,147 +13,179 @@ use kehu_domain::analytics::classify::{AmountClass, FrequencyClass, ProductRange
 use kehu_domain::analytics::explain::Explanation;
 use kehu_domain::analytics::run::{Prediction, Signal};
 use kehu_domain::i18n::Locale;
+use serde::ser::{Serialize, SerializeTuple, Serializer};
 use serde_json::{Value, json};
 
-/// An explanation as `[kind, values…]`.
-pub(crate) fn encode(e: &Explanation) -> Value {
-    match e {
-        Explanation::Frequency {
-            class,
-            orders_365d,
-            high_min,
-            mid_min,
-        } => json!(["frequency", class.code(), orders_365d, high_min, mid_min]),
-        Explanation::Amount {
-            class,
-            spend_365d_fen,
-            large_min_fen,
-            mid_min_fen,
-        } => json!([
-            "amount",
-            class.code(),
-            spend_365d_fen,
-            large_min_fen,
-            mid_min_fen
-        ]),
-        Explanation::ProductRange {
-            class,
-            categories,
-            diversified_min,
-        } => json!(["product_range", class.code(), categories, diversified_min]),
-        Explanation::TierThreshold {
-            tier,
-            contribution_fen,
-            reached,
-            below,
-        } => json!([
-            "tier_threshold",
-            tier.letter(),
-            contribution_fen,
-            reached,
-            below
-        ]),
-        Explanation::TierPareto {
-            tier,
-            contribution_fen,
-            rank,
-            customers,
-            share_before_pct,
-            lower_pct,
-            upper_pct,
-        } => json!([
-            "tier_pareto",
-            tier.letter(),
-            contribution_fen,
-            rank,
-            customers,
-            share_before_pct,
-            lower_pct,
-            upper_pct
-        ]),
-        Explanation::TierNoContribution { contribution_fen } => {
-            json!(["tier_no_contribution", contribution_fen])
+/// An explanation in its stored form, serialized straight to text: a run
+/// writes a million rows, and building a `Value` tree for each was a fifth
+/// of its write phase.
+pub(crate) struct Stored<'a>(pub &'a Explanation);
+
+impl Serialize for Stored<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Explanation::Frequency {
+                class,
+                orders_365d,
+                high_min,
+                mid_min,
+            } => ("frequency", class.code(), orders_365d, high_min, mid_min).serialize(s),
+            Explanation::Amount {
+                class,
+                spend_365d_fen,
+                large_min_fen,
+                mid_min_fen,
+            } => (
+                "amount",
+                class.code(),
+                spend_365d_fen,
+                large_min_fen,
+                mid_min_fen,
+            )
+                .serialize(s),
+            Explanation::ProductRange {
+                class,
+                categories,
+                diversified_min,
+            } => ("product_range", class.code(), categories, diversified_min).serialize(s),
+            Explanation::TierThreshold {
+                tier,
+                contribution_fen,
+                reached,
+                below,
+            } => (
+                "tier_threshold",
+                tier.letter(),
+                contribution_fen,
+                reached,
+                below,
+            )
+                .serialize(s),
+            Explanation::TierPareto {
+                tier,
+                contribution_fen,
+                rank,
+                customers,
+                share_before_pct,
+                lower_pct,
+                upper_pct,
+            } => (
+                "tier_pareto",
+                tier.letter(),
+                contribution_fen,
+                rank,
+                customers,
+                share_before_pct,
+                lower_pct,
+                upper_pct,
+            )
+                .serialize(s),
+            Explanation::TierNoContribution { contribution_fen } => {
+                ("tier_no_contribution", contribution_fen).serialize(s)
+            }
+            Explanation::TierHeld {
+                kept,
+                computed,
+                days_in_tier,
+                min_stay_days,
+                because,
+            } => (
+                "tier_held",
+                kept.letter(),
+                computed.letter(),
+                days_in_tier,
+                min_stay_days,
+                Stored(because),
+            )
+                .serialize(s),
+            Explanation::Prospect => ("prospect",).serialize(s),
+            Explanation::New {
+                days_since_first,
+                new_days,
+            } => ("new", days_since_first, new_days).serialize(s),
+            Explanation::Churned {
+                days_since_last,
+                interval_days,
+                interval_is_default,
+                factor,
+                max_days,
+            } => (
+                "churned",
+                days_since_last,
+                interval_days,
+                interval_is_default,
+                factor,
+                max_days,
+            )
+                .serialize(s),
+            Explanation::AtRisk {
+                days_since_last,
+                interval_days,
+                interval_is_default,
+                factor,
+            } => (
+                "at_risk",
+                days_since_last,
+                interval_days,
+                interval_is_default,
+                factor,
+            )
+                .serialize(s),
+            Explanation::WonBack {
+                from_churned,
+                days_since_last,
+                days_in_stage,
+                won_back_days,
+            } => (
+                "won_back",
+                from_churned,
+                days_since_last,
+                days_in_stage,
+                won_back_days,
+            )
+                .serialize(s),
+            Explanation::Loyal {
+                purchase_days,
+                tenure_days,
+                min_purchase_days,
+                min_tenure_days,
+            } => (
+                "loyal",
+                purchase_days,
+                tenure_days,
+                min_purchase_days,
+                min_tenure_days,
+            )
+                .serialize(s),
+            Explanation::Active {
+                days_since_last,
+                interval_days,
+                interval_is_default,
+            } => (
+                "active",
+                days_since_last,
+                interval_days,
+                interval_is_default,
+            )
+                .serialize(s),
         }
-        Explanation::TierHeld {
-            kept,
-            computed,
-            days_in_tier,
-            min_stay_days,
-            because,
-        } => json!([
-            "tier_held",
-            kept.letter(),
-            computed.letter(),
-            days_in_tier,
-            min_stay_days,
-            encode(because)
-        ]),
-        Explanation::Prospect => json!(["prospect"]),
-        Explanation::New {
-            days_since_first,
-            new_days,
-        } => json!(["new", days_since_first, new_days]),
-        Explanation::Churned {
-            days_since_last,
-            interval_days,
-            interval_is_default,
-            factor,
-            max_days,
-        } => json!([
-            "churned",
-            days_since_last,
-            interval_days,
-            interval_is_default,
-            factor,
-            max_days
-        ]),
-        Explanation::AtRisk {
-            days_since_last,
-            interval_days,
-            interval_is_default,
-            factor,
-        } => json!([
-            "at_risk",
-            days_since_last,
-            interval_days,
-            interval_is_default,
-            factor
-        ]),
-        Explanation::WonBack {
-            from_churned,
-            days_since_last,
-            days_in_stage,
-            won_back_days,
-        } => json!([
-            "won_back",
-            from_churned,
-            days_since_last,
-            days_in_stage,
-            won_back_days
-        ]),
-        Explanation::Loyal {
-            purchase_days,
-            tenure_days,
-            min_purchase_days,
-            min_tenure_days,
-        } => json!([
-            "loyal",
-            purchase_days,
-            tenure_days,
-            min_purchase_days,
-            min_tenure_days
-        ]),
-        Explanation::Active {
-            days_since_last,
-            interval_days,
-            interval_is_default,
-        } => json!([
-            "active",
-            days_since_last,
-            interval_days,
-            interval_is_default
-        ]),
     }
+}
+
+/// A row's `explanations` object. Keys in byte order, as a `Value` map
+/// wrote them before.
+#[derive(serde::Serialize)]
+pub(crate) struct StoredExplanations<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Stored<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<Stored<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prediction: Option<StoredPrediction<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_range: Option<Stored<'a>>,
+    pub stage: Stored<'a>,
+    pub tier: Stored<'a>,
 }
 
 /// Positional reads from a stored array; `None` on any mismatch, so a
@@ -196,7 +228,7 @@ impl Fields<'_> {
     }
 }
 
-/// The explanation [`encode`] stored, or `None` if it is not one.
+/// The explanation [`Stored`] wrote, or `None` if it is not one.
 pub(crate) fn decode(v: &Value) -> Option<Explanation> {
     let a = v.as_array()?;
     let f = Fields(a);
@@ -282,18 +314,25 @@ pub(crate) fn decode(v: &Value) -> Option<Explanation> {
     })
 }
 
-/// The prediction's explanation: the evidence it rests on. P(alive) and the
+/// A prediction's explanation as `["prediction", purchase days, days
+/// since the last, tenure days]`: the evidence it rests on. P(alive) and the
 /// expected purchases are the row's own columns, so they are not repeated.
-pub(crate) fn encode_prediction(p: &Prediction) -> Value {
-    json!([
-        "prediction",
-        p.purchase_days,
-        p.days_since_last,
-        p.tenure_days
-    ])
+pub(crate) struct StoredPrediction<'a>(pub &'a Prediction);
+
+impl Serialize for StoredPrediction<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let p = self.0;
+        (
+            "prediction",
+            p.purchase_days,
+            p.days_since_last,
+            p.tenure_days,
+        )
+            .serialize(s)
+    }
 }
 
-/// The prediction [`encode_prediction`] stored, completed with the row's
+/// The prediction [`StoredPrediction`] wrote, completed with the row's
 /// P(alive) and expected purchases.
 fn decode_prediction(v: &Value, p_alive: f64, expected_purchases_90d: f64) -> Option<Prediction> {
     let a = v.as_array()?;
@@ -311,23 +350,30 @@ fn decode_prediction(v: &Value, p_alive: f64, expected_purchases_90d: f64) -> Op
     })
 }
 
-pub(crate) fn encode_signal(s: &Signal) -> Value {
-    match s {
-        Signal::Overdue {
-            days_since_last,
-            interval_days,
-            interval_is_default,
-        } => json!([
-            s.code(),
-            days_since_last,
-            interval_days,
-            interval_is_default
-        ]),
-        Signal::FallingFrequency {
-            orders_90d,
-            orders_365d,
-        } => json!([s.code(), orders_90d, orders_365d]),
-        Signal::LowPAlive { p_alive } => json!([s.code(), p_alive]),
+/// A signal as `[code, values…]`, serialized straight to text.
+pub(crate) struct StoredSignal<'a>(pub &'a Signal);
+
+impl Serialize for StoredSignal<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let s = self.0;
+        match s {
+            Signal::Overdue {
+                days_since_last,
+                interval_days,
+                interval_is_default,
+            } => (
+                s.code(),
+                days_since_last,
+                interval_days,
+                interval_is_default,
+            )
+                .serialize(ser),
+            Signal::FallingFrequency {
+                orders_90d,
+                orders_365d,
+            } => (s.code(), orders_90d, orders_365d).serialize(ser),
+            Signal::LowPAlive { p_alive } => (s.code(), p_alive).serialize(ser),
+        }
     }
 }
 
@@ -350,29 +396,34 @@ fn decode_signal(v: &Value) -> Option<Signal> {
 
 /// A customer's facts as one array in [`FactsView`]'s field order (a run
 /// writes a million of them; field names were half of each row).
-pub(crate) fn encode_facts(f: &FactsView) -> Value {
-    json!([
-        f.first_purchase,
-        f.last_purchase,
-        f.purchase_days,
-        f.repeat_purchases,
-        f.orders,
-        f.spend_fen,
-        f.orders_30d,
-        f.orders_90d,
-        f.orders_365d,
-        f.spend_30d_fen,
-        f.spend_90d_fen,
-        f.spend_365d_fen,
-        f.average_order_value_fen,
-        f.days_since_last_purchase,
-        f.typical_interval_days,
-        f.categories,
-        f.contribution_12m_fen
-    ])
+pub(crate) struct StoredFacts<'a>(pub &'a FactsView);
+
+impl Serialize for StoredFacts<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.0;
+        let mut t = s.serialize_tuple(17)?;
+        t.serialize_element(&f.first_purchase)?;
+        t.serialize_element(&f.last_purchase)?;
+        t.serialize_element(&f.purchase_days)?;
+        t.serialize_element(&f.repeat_purchases)?;
+        t.serialize_element(&f.orders)?;
+        t.serialize_element(&f.spend_fen)?;
+        t.serialize_element(&f.orders_30d)?;
+        t.serialize_element(&f.orders_90d)?;
+        t.serialize_element(&f.orders_365d)?;
+        t.serialize_element(&f.spend_30d_fen)?;
+        t.serialize_element(&f.spend_90d_fen)?;
+        t.serialize_element(&f.spend_365d_fen)?;
+        t.serialize_element(&f.average_order_value_fen)?;
+        t.serialize_element(&f.days_since_last_purchase)?;
+        t.serialize_element(&f.typical_interval_days)?;
+        t.serialize_element(&f.categories)?;
+        t.serialize_element(&f.contribution_12m_fen)?;
+        t.end()
+    }
 }
 
-/// Stored facts, as [`encode_facts`] writes them or as the named object
+/// Stored facts, as [`StoredFacts`] writes them or as the named object
 /// rows written before it hold.
 pub(crate) fn decode_facts(text: &str) -> Option<FactsView> {
     let v: Value = serde_json::from_str(text).ok()?;
@@ -450,6 +501,22 @@ pub(crate) fn signal_text(v: &Value, l: Locale) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn encode_facts(f: &FactsView) -> Value {
+        serde_json::to_value(StoredFacts(f)).unwrap()
+    }
+
+    fn encode_signal(s: &Signal) -> Value {
+        serde_json::to_value(StoredSignal(s)).unwrap()
+    }
+
+    fn encode_prediction(p: &Prediction) -> Value {
+        serde_json::to_value(StoredPrediction(p)).unwrap()
+    }
+
+    fn encode(e: &Explanation) -> Value {
+        serde_json::to_value(Stored(e)).unwrap()
+    }
 
     fn all_explanations() -> Vec<Explanation> {
         let threshold = Explanation::TierThreshold {
@@ -636,6 +703,58 @@ mod tests {
         assert_eq!(decode_facts(&old), Some(f));
         assert_eq!(decode_facts("[1,2]"), None);
         assert_eq!(decode_facts("not json"), None);
+    }
+
+    /// The exact text a run stores (what rows written before these types
+    /// hold): keys in byte order, absent parts left out, floats as written.
+    #[test]
+    fn stored_text_is_the_established_format() {
+        let tier = Explanation::TierThreshold {
+            tier: Tier::D,
+            contribution_fen: 7_600,
+            reached: None,
+            below: Some(500_000),
+        };
+        let stage = Explanation::AtRisk {
+            days_since_last: 201,
+            interval_days: 90.0,
+            interval_is_default: true,
+            factor: 2.0,
+        };
+        let p = Prediction {
+            p_alive: 0.5,
+            expected_purchases_90d: 0.1,
+            expected_spend_fen: None,
+            clv_fen: None,
+            predicted_12m_fen: None,
+            purchase_days: 1,
+            days_since_last: 201,
+            tenure_days: 201,
+        };
+        let ex = StoredExplanations {
+            amount: None,
+            frequency: None,
+            prediction: Some(StoredPrediction(&p)),
+            product_range: None,
+            stage: Stored(&stage),
+            tier: Stored(&tier),
+        };
+        assert_eq!(
+            serde_json::to_string(&ex).unwrap(),
+            r#"{"prediction":["prediction",1,201,201],"stage":["at_risk",201,90.0,true,2.0],"tier":["tier_threshold","D",7600,null,500000]}"#
+        );
+        let signals = [
+            Signal::LowPAlive { p_alive: 0.25 },
+            Signal::FallingFrequency {
+                orders_90d: 0,
+                orders_365d: 4,
+            },
+        ];
+        let signals: Vec<StoredSignal> = signals.iter().map(StoredSignal).collect();
+        assert_eq!(
+            serde_json::to_string(&signals).unwrap(),
+            r#"[["low_p_alive",0.25],["falling_frequency",0,4]]"#
+        );
     }
 
     /// Rows written before codes (sentences in both languages) still read.
