@@ -12,7 +12,7 @@ use kehu_domain::code::{CodePattern, CodeReset};
 use kehu_domain::custom_field::{CustomFieldDef, FieldType, RawValue};
 use kehu_domain::customer::{
     ContactInput, Customer, CustomerInput, Kind, OrderInput, OrderLineInput, validate_contact,
-    validate_customer, validate_order,
+    validate_customer, validate_edit, validate_order,
 };
 use kehu_domain::mask;
 use kehu_domain::search::{index_terms, plan_query};
@@ -895,7 +895,7 @@ impl App {
         let mut owner = row.owner_id.clone();
         apply_body(&mut input, &mut owner, body, actor, false)?;
         let now = self.now();
-        let c = validate_customer(&input, &defs, today(now))?;
+        let c = validate_edit(&input, &old_input.phones, &defs, today(now))?;
         let stored = normalised_input(&c);
         let changes = diff(
             &flatten(&old_input, &row.owner_id),

@@ -2551,9 +2551,14 @@ impl App {
     }
 
     /// Example tag rules for the demo tenant, so its customers carry tags
-    /// and the rule page has something to show.
+    /// and the rule page has something to show, and for the benchmark
+    /// tenant, so a run evaluates rules as a real tenant's does. A tenant
+    /// that has rules already is left as it is.
     pub async fn seed_demo_rules(&self, tenant_id: &str) -> Result<()> {
         let actor = Actor::system(tenant_id);
+        if !self.list_rules(&actor).await?.items.is_empty() {
+            return Ok(());
+        }
         let rules = [
             (
                 "华东高价值",

@@ -78,14 +78,21 @@ pub struct Customer {
     pub custom_fields: BTreeMap<String, RawValue>,
 }
 
-fn phones(field: &str, raw: &[String], errors: &mut FieldErrors) -> Vec<Phone> {
+/// `raw` checked and normalised; numbers in `stored` (as the store holds
+/// them) are taken as they are.
+fn phones(field: &str, raw: &[String], stored: &[String], errors: &mut FieldErrors) -> Vec<Phone> {
     if raw.len() > MAX_PHONES {
         errors.push(FieldError::new(field, "list.too_long").with("max", MAX_PHONES));
         return Vec::new();
     }
     let mut out: Vec<Phone> = Vec::new();
     for (i, p) in raw.iter().enumerate() {
-        if let Some(p) = errors.take(Phone::parse(&format!("{field}[{i}]"), p)) {
+        let p = if stored.contains(p) {
+            Some(Phone::stored(p))
+        } else {
+            errors.take(Phone::parse(&format!("{field}[{i}]"), p))
+        };
+        if let Some(p) = p {
             // The same number written twice is one number.
             if !out.iter().any(|q| q.e164() == p.e164()) {
                 out.push(p);
@@ -116,13 +123,26 @@ pub fn validate_customer(
     defs: &[CustomFieldDef],
     today: Date,
 ) -> Result<Customer, FieldErrors> {
+    validate_edit(input, &[], defs, today)
+}
+
+/// [`validate_customer`] for an edit of a customer whose phones are
+/// `stored_phones` (their stored E.164 forms): those it keeps are not
+/// checked again, so an edit of other fields neither pays for nor fails on
+/// numbers written under earlier rules. New numbers are checked as ever.
+pub fn validate_edit(
+    input: &CustomerInput,
+    stored_phones: &[String],
+    defs: &[CustomFieldDef],
+    today: Date,
+) -> Result<Customer, FieldErrors> {
     let mut errors = FieldErrors::default();
     let kind = Kind::parse(&input.kind);
     if kind.is_none() {
         errors.push(FieldError::new("kind", "kind.invalid"));
     }
     let name = errors.take(required_text("name", &input.name, 100));
-    let phones = phones("phones", &input.phones, &mut errors);
+    let phones = phones("phones", &input.phones, stored_phones, &mut errors);
     let emails = emails("emails", &input.emails, &mut errors);
     let mut opt = |field: &str, v: &Option<String>, max: usize| {
         errors
@@ -239,7 +259,7 @@ pub fn validate_contact(input: &ContactInput) -> Result<Contact, FieldErrors> {
     let title = errors
         .take(optional_text("title", input.title.as_deref(), 50))
         .flatten();
-    let phones = phones("phones", &input.phones, &mut errors);
+    let phones = phones("phones", &input.phones, &[], &mut errors);
     let emails = emails("emails", &input.emails, &mut errors);
     errors.into_result()?;
     Ok(Contact {
@@ -419,6 +439,33 @@ mod tests {
         assert_eq!(c.phones.len(), 1, "the same number twice is one number");
         assert_eq!(c.birthday, Some(date!(1949 - 12 - 31)));
         assert_eq!(c.id_number.unwrap().as_str(), "11010519491231002X");
+    }
+
+    /// An edit takes the numbers the customer already has as stored (one
+    /// written under older rules included) and checks the new ones.
+    #[test]
+    fn an_edit_checks_only_new_phones() {
+        let old_rules = "+8612345".to_string();
+        let mut input = person();
+        input.phones = vec![old_rules.clone(), "+8613800138000".into()];
+        assert!(validate_customer(&input, &[], TODAY).is_err());
+        let stored = vec![old_rules.clone(), "+8613800138000".into()];
+        let c = validate_edit(&input, &stored, &[], TODAY).unwrap();
+        let kept: Vec<&str> = c.phones.iter().map(Phone::e164).collect();
+        assert_eq!(kept, [old_rules.as_str(), "+8613800138000"]);
+        assert_eq!(
+            c.phones[1].kind(),
+            crate::validate::PhoneKind::Mobile,
+            "looked up when asked"
+        );
+        input.phones.push("12345".into());
+        let errs = validate_edit(&input, &stored, &[], TODAY).unwrap_err();
+        let fields: Vec<&str> = errs.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["phones[2]"]);
+        // A new number equal to a kept one is still one number.
+        input.phones = vec!["+8613800138000".into(), "138 0013 8000".into()];
+        let c = validate_edit(&input, &stored, &[], TODAY).unwrap();
+        assert_eq!(c.phones.len(), 1);
     }
 
     #[test]

@@ -24,10 +24,26 @@ pub enum PhoneKind {
 
 /// A valid phone number, stored as E.164 (`+8613812345678`), with an
 /// optional extension kept as `;ext=801` so the stored string parses back.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug)]
 pub struct Phone {
     e164: String,
-    kind: PhoneKind,
+    /// Known when parsed; a stored number's is looked up when asked for.
+    kind: Option<PhoneKind>,
+}
+
+// A number is its E.164 form; the kind follows from it.
+impl PartialEq for Phone {
+    fn eq(&self, other: &Self) -> bool {
+        self.e164 == other.e164
+    }
+}
+
+impl Eq for Phone {}
+
+impl std::hash::Hash for Phone {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.e164.hash(state);
+    }
 }
 
 /// Extension markers, longest first so `分机号` wins over `分机`.
@@ -189,10 +205,25 @@ impl Phone {
                     Some(ext) => format!("{e164};ext={ext}"),
                     None => e164,
                 };
-                return Ok(Phone { e164, kind });
+                return Ok(Phone {
+                    e164,
+                    kind: Some(kind),
+                });
             }
         }
         Err(invalid())
+    }
+
+    /// A number as the store holds it (the E.164 form [`Phone::parse`]
+    /// gave, with any `;ext=`), taken as it is. An edit that keeps a
+    /// customer's numbers does not check them again: the check was made
+    /// when they were written, and it is the costliest part of a write's
+    /// validation.
+    pub fn stored(e164: &str) -> Phone {
+        Phone {
+            e164: e164.to_string(),
+            kind: None,
+        }
     }
 
     /// E.164, plus `;ext=NNN` when there is an extension.
@@ -200,8 +231,13 @@ impl Phone {
         &self.e164
     }
 
+    /// What the number is for. A stored number that no longer parses (it
+    /// was not written by this store) counts as a landline.
     pub fn kind(&self) -> PhoneKind {
-        self.kind
+        self.kind.unwrap_or_else(|| {
+            let main = self.e164.split(";ext=").next().unwrap_or_default();
+            parse_number(main).map_or(PhoneKind::Landline, |(_, k)| k)
+        })
     }
 
     /// The extension digits, if any.

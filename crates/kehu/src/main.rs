@@ -647,6 +647,9 @@ async fn main() -> Result<()> {
                 )
                 .await
                 .map_err(app_err)?;
+            // The demo's example tag rules, so classification runs on this
+            // data evaluate rules (PERFORMANCE.md T7 counts them).
+            app.seed_demo_rules(&tid).await.map_err(app_err)?;
             println!(
                 "seeded {} customers, {} contacts, {} orders in {:.1}s ({:.0} customers/s); {} rejected by validation",
                 r.customers,

@@ -1006,6 +1006,9 @@ fn seed_twice_adds_customers_with_distinct_codes() {
     let line: serde_json::Value = serde_json::from_str(out.ok().trim()).expect("one JSON line");
     assert_eq!(line["customers"], 600, "{line}");
     assert_eq!(line["tier_changes"], 600, "a first run assigns every tier");
+    // The seed's example tag rules (added once, not again by the second
+    // seed) tag customers.
+    assert!(line["tag_changes"].as_u64().unwrap() > 0, "{line}");
     assert!(
         line["orders"].as_u64().unwrap() > 0 && line["compute_ms"].is_u64(),
         "{line}"
