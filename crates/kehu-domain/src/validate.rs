@@ -22,7 +22,8 @@ pub enum PhoneKind {
     Service,
 }
 
-/// A valid phone number, stored as E.164 (`+8613812345678`), with an
+/// A phone number accepted when it was written (see [`Phone::stored`]),
+/// stored as E.164 (`+8613812345678`), with an
 /// optional extension kept as `;ext=801` so the stored string parses back.
 #[derive(Clone, Debug)]
 pub struct Phone {
@@ -215,11 +216,11 @@ impl Phone {
     }
 
     /// A number as the store holds it (the E.164 form [`Phone::parse`]
-    /// gave, with any `;ext=`), taken as it is. An edit that keeps a
-    /// customer's numbers does not check them again: the check was made
-    /// when they were written, and it is the costliest part of a write's
-    /// validation.
-    pub fn stored(e164: &str) -> Phone {
+    /// gave when it was written, with any `;ext=`), taken as it is. An edit
+    /// that keeps a customer's numbers does not check them again: the check
+    /// was made when they were written (perhaps under earlier rules), and it
+    /// is the costliest part of a write's validation.
+    pub(crate) fn stored(e164: &str) -> Phone {
         Phone {
             e164: e164.to_string(),
             kind: None,
@@ -231,8 +232,8 @@ impl Phone {
         &self.e164
     }
 
-    /// What the number is for. A stored number that no longer parses (it
-    /// was not written by this store) counts as a landline.
+    /// What the number is for. A stored number that today's rules no
+    /// longer accept (written under earlier ones) counts as a landline.
     pub fn kind(&self) -> PhoneKind {
         self.kind.unwrap_or_else(|| {
             let main = self.e164.split(";ext=").next().unwrap_or_default();

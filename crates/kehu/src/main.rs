@@ -113,7 +113,8 @@ enum Command {
         #[arg(long, env = "KEHU_BACKUP_TO")]
         to: PathBuf,
     },
-    /// Generate benchmark data: N customers with contacts and ~10 orders each.
+    /// Generate benchmark data: N customers with contacts and ~10 orders each,
+    /// and the demo's example tag rules if the tenant has no rules.
     Seed {
         #[command(flatten)]
         db: Db,
