@@ -757,6 +757,36 @@ mod tests {
         );
     }
 
+    /// Every kind of explanation in the text rows hold (the `json!` arrays
+    /// written before `Stored` gave the same bytes): positions, `null`,
+    /// floats with their `.0`, the held tier's nested reason.
+    #[test]
+    fn every_explanation_keeps_its_stored_text() {
+        let want = [
+            r#"["frequency","mid",4,12,3]"#,
+            r#"["amount","large",1234567,1000000,100000]"#,
+            r#"["product_range","diversified",5,3]"#,
+            r#"["tier_threshold","B",3820000,2000000,8000000]"#,
+            r#"["tier_threshold","D",-500,null,100000]"#,
+            r#"["tier_pareto","A",99000,1,200000,0.0,null,50]"#,
+            r#"["tier_pareto","C",12345,123456,200000,83.123456789,80,95]"#,
+            r#"["tier_no_contribution",0]"#,
+            r#"["tier_held","A","B",12,30,["tier_threshold","B",3820000,2000000,8000000]]"#,
+            r#"["prospect"]"#,
+            r#"["new",3,30]"#,
+            r#"["churned",400,37.5,false,3.0,365]"#,
+            r#"["at_risk",80,30.0,true,2.0]"#,
+            r#"["won_back",true,2,0,90]"#,
+            r#"["loyal",9,500,6,365]"#,
+            r#"["active",10,0.3333333333333333,false]"#,
+        ];
+        let got: Vec<String> = all_explanations()
+            .iter()
+            .map(|e| serde_json::to_string(&Stored(e)).unwrap())
+            .collect();
+        assert_eq!(got, want);
+    }
+
     /// Rows written before codes (sentences in both languages) still read.
     #[test]
     fn old_rendered_rows_still_read() {
