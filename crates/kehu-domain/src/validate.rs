@@ -25,26 +25,10 @@ pub enum PhoneKind {
 /// A phone number accepted when it was written (see [`Phone::stored`]),
 /// stored as E.164 (`+8613812345678`), with an
 /// optional extension kept as `;ext=801` so the stored string parses back.
-#[derive(Clone, Debug)]
+/// Its kind follows from the E.164 form and is looked up when asked for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Phone {
     e164: String,
-    /// Known when parsed; a stored number's is looked up when asked for.
-    kind: Option<PhoneKind>,
-}
-
-// A number is its E.164 form; the kind follows from it.
-impl PartialEq for Phone {
-    fn eq(&self, other: &Self) -> bool {
-        self.e164 == other.e164
-    }
-}
-
-impl Eq for Phone {}
-
-impl std::hash::Hash for Phone {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.e164.hash(state);
-    }
 }
 
 /// Extension markers, longest first so `分机号` wins over `分机`.
@@ -201,15 +185,12 @@ impl Phone {
             candidates.push((&main[..at], Some(main[at + 1..].trim().to_string())));
         }
         for (number, ext) in candidates {
-            if let Some((e164, kind)) = parse_number(number) {
+            if let Some((e164, _)) = parse_number(number) {
                 let e164 = match ext {
                     Some(ext) => format!("{e164};ext={ext}"),
                     None => e164,
                 };
-                return Ok(Phone {
-                    e164,
-                    kind: Some(kind),
-                });
+                return Ok(Phone { e164 });
             }
         }
         Err(invalid())
@@ -223,7 +204,6 @@ impl Phone {
     pub(crate) fn stored(e164: &str) -> Phone {
         Phone {
             e164: e164.to_string(),
-            kind: None,
         }
     }
 
@@ -235,10 +215,8 @@ impl Phone {
     /// What the number is for. A stored number that today's rules no
     /// longer accept (written under earlier ones) counts as a landline.
     pub fn kind(&self) -> PhoneKind {
-        self.kind.unwrap_or_else(|| {
-            let main = self.e164.split(";ext=").next().unwrap_or_default();
-            parse_number(main).map_or(PhoneKind::Landline, |(_, k)| k)
-        })
+        let main = self.e164.split(";ext=").next().unwrap_or_default();
+        parse_number(main).map_or(PhoneKind::Landline, |(_, k)| k)
     }
 
     /// The extension digits, if any.
