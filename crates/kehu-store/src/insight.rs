@@ -567,13 +567,15 @@ impl StoredInsight {
     }
 }
 
-/// Restricts `q` to the customers `ids`. When `ids` are in byte order (a
-/// full run's chunks are), SQLite gets a key range: a walk of neighbouring
-/// index entries, about three times faster than probing the key once per
-/// id from a list of bound values (rows of customers in the range but not
-/// in `ids` are the caller's to drop). PostgreSQL's text order may not be
-/// byte order, so it always gets the list.
-fn push_customers(q: &mut Sql, pg: bool, ids: &[&str], sorted: bool) {
+/// Restricts `q` to the customers `ids` and returns whether a row's
+/// customer is one of them. When `ids` are in byte order (a full run's
+/// chunks are), SQLite gets a key range: a walk of neighbouring index
+/// entries, about three times faster than probing the key once per id from
+/// a list of bound values; rows of customers in the range but not in `ids`
+/// are for the caller to drop with the returned test. PostgreSQL's text
+/// order may not be byte order, so it always gets the list.
+fn restrict_to<'a>(q: &mut Sql, pg: bool, ids: &'a [&'a str]) -> impl Fn(&str) -> bool + 'a {
+    let sorted = ids.is_sorted();
     match (ids.first(), ids.last()) {
         (Some(first), Some(last)) if !pg && sorted => {
             q.push(" AND customer_id BETWEEN ")
@@ -587,15 +589,12 @@ fn push_customers(q: &mut Sql, pg: bool, ids: &[&str], sorted: bool) {
                 .push(")");
         }
     }
-}
-
-/// Whether `id` is one of `ids`, which [`push_customers`] may have widened
-/// to their range.
-fn among(ids: &[&str], sorted: bool, id: &str) -> bool {
-    if sorted {
-        ids.binary_search(&id).is_ok()
-    } else {
-        ids.contains(&id)
+    move |id| {
+        if sorted {
+            ids.binary_search(&id).is_ok()
+        } else {
+            ids.contains(&id)
+        }
     }
 }
 
@@ -615,12 +614,11 @@ pub async fn stored_for_run(
         FROM customer_insight WHERE tenant_id = ",
     );
     q.bind(tenant_id);
-    let sorted = ids.is_sorted();
-    push_customers(&mut q, tx.is_pg(), ids, sorted);
+    let asked = restrict_to(&mut q, tx.is_pg(), ids);
     let rows: Vec<StoredInsight> = tx.all(q).await?;
     Ok(rows
         .into_iter()
-        .filter(|r| among(ids, sorted, &r.customer_id))
+        .filter(|r| asked(&r.customer_id))
         .map(|r| (r.customer_id.clone(), r))
         .collect())
 }
@@ -633,10 +631,9 @@ pub async fn tags_of(tx: &mut Tx, tenant_id: &str, ids: &[&str]) -> Result<Vec<T
     }
     let mut q = Sql::new(TAG_SELECT);
     q.bind(tenant_id);
-    let sorted = ids.is_sorted();
-    push_customers(&mut q, tx.is_pg(), ids, sorted);
+    let asked = restrict_to(&mut q, tx.is_pg(), ids);
     let mut rows: Vec<TagRow> = tx.all(q).await?;
-    rows.retain(|t| among(ids, sorted, &t.customer_id));
+    rows.retain(|t| asked(&t.customer_id));
     Ok(rows)
 }
 
