@@ -60,6 +60,31 @@ const RUN_CHUNK: usize = 1000;
 /// it commits (and another process's clock may lag), so one stamped just
 /// before the run's start can still commit after the load.
 const DELETE_MARGIN_MS: i64 = 10 * 60 * 1000;
+
+/// What every chunk of one full run shares.
+struct RunWrite<'a> {
+    tenant_id: &'a str,
+    run_id: &'a str,
+    now: i64,
+    /// Customers deleted since this time are left out (see
+    /// [`DELETE_MARGIN_MS`]).
+    deleted_since: i64,
+    run: &'a TenantRun,
+    rules: &'a [TagRule],
+    cfg: &'a InsightConfig,
+}
+
+/// What a full run's chunks add up to.
+#[derive(Default)]
+struct RunTally {
+    /// Customers each rule tags, by rule id.
+    rule_counts: BTreeMap<String, i64>,
+    tier: usize,
+    stage: usize,
+    tags: usize,
+    /// Time spent building the chunks' outcomes (computing, not writing).
+    finishing: std::time::Duration,
+}
 /// The problem code for a second run of a tenant while one is under way.
 pub(crate) const RUN_RUNNING: &str = "insight.run_running";
 
@@ -1519,6 +1544,91 @@ impl App {
         }
     }
 
+    /// Classifies and writes one chunk of a full run (`chunk` are the run's
+    /// customers from number `first`, `inputs` theirs) in a transaction of
+    /// its own, against what the chunk's customers hold now: their stored
+    /// rows (read under this transaction; another write may have come since
+    /// the run loaded) decide minimum stays and are what the change history
+    /// diffs against. Returns how many stored rows it found and how many
+    /// customers it had.
+    async fn write_run_chunk(
+        &self,
+        w: &RunWrite<'_>,
+        first: usize,
+        chunk: &[st::RunCustomer],
+        inputs: &mut [CustomerIn],
+        cache: &mut PredictionCache,
+        tally: &mut RunTally,
+    ) -> Result<(usize, usize)> {
+        let mut tx = self.store.begin_alone().await?;
+        let ids: Vec<&str> = chunk.iter().map(|c| c.id.as_str()).collect();
+        let stored = st::stored_for_run(&mut tx, w.tenant_id, &ids).await?;
+        let previous: Vec<Option<st::PreviousRow>> = chunk
+            .iter()
+            .map(|c| stored.get(&c.id).map(st::StoredInsight::previous))
+            .collect();
+        let t_chunk = std::time::Instant::now();
+        let outs: Vec<CustomerOut> = inputs
+            .iter_mut()
+            .zip(&previous)
+            .enumerate()
+            .map(|(j, (input, p))| {
+                input.prev_tier = previous_tier(p.as_ref());
+                input.prev_stage = previous_stage(p.as_ref());
+                w.run.customer(first + j, input, w.rules, w.cfg, cache)
+            })
+            .collect();
+        tally.finishing += t_chunk.elapsed();
+        let deleted = st::deleted_since(&mut tx, w.tenant_id, w.deleted_since).await?;
+        let mut held: HashMap<String, HeldTags> = HashMap::new();
+        for t in st::tags_of(&mut tx, w.tenant_id, &ids).await? {
+            held.entry(t.customer_id)
+                .or_default()
+                .insert(t.tag, (t.since, t.rule_id));
+        }
+        let mut changes = Changes::new();
+        let mut rows = Vec::with_capacity(chunk.len());
+        let (mut removed, mut added) = (Vec::new(), Vec::new());
+        let no_tags = BTreeMap::new();
+        for ((c, o), previous) in chunk.iter().zip(&outs).zip(&previous) {
+            if deleted.contains(&c.id) {
+                // Deleted since the run loaded it: nothing is written.
+                continue;
+            }
+            for &i in &o.tags {
+                *tally.rule_counts.entry(w.rules[i].id.clone()).or_default() += 1;
+            }
+            if stored.get(&c.id).is_some_and(|s| s.computed_at > w.now) {
+                // Re-classified after an order while the run computed (that
+                // result saw the order; this one did not). The run's tags
+                // for it still count towards rule matches.
+                continue;
+            }
+            let new_tags = new_tag_map(o, w.rules);
+            let held = held.get(&c.id).unwrap_or(&no_tags);
+            changes.record(
+                w.tenant_id,
+                &c.id,
+                w.run_id,
+                w.now,
+                o,
+                previous.as_ref(),
+                held,
+                &new_tags,
+            );
+            diff_tags(c, held, new_tags, w.now, &mut removed, &mut added);
+            rows.push(insight_row(c, w.run_id, w.now, o, None));
+        }
+        tally.tier += changes.tier;
+        tally.stage += changes.stage;
+        tally.tags += changes.tags;
+        st::write_run_rows(&mut tx, w.tenant_id, rows, &stored, w.now).await?;
+        st::retag(&mut tx, w.tenant_id, &removed, added).await?;
+        st::insert_timeline_rows(&mut tx, changes.rows).await?;
+        tx.commit().await?;
+        Ok((stored.len(), ids.len()))
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn classify_all(
         &self,
@@ -1582,13 +1692,21 @@ impl App {
         // `TenantRun`); that time counts as computing, not writing. It is a
         // millisecond or two a chunk, so it stays on this task.
         let prepare = t_compute.elapsed();
-        let mut finishing = std::time::Duration::ZERO;
         let t_write = std::time::Instant::now();
-        let mut rule_counts: BTreeMap<String, i64> =
-            rule_rows.iter().map(|r| (r.id.clone(), 0)).collect();
-        let (mut tier_changes, mut stage_changes, mut tag_changes) = (0, 0, 0);
+        let mut tally = RunTally {
+            rule_counts: rule_rows.iter().map(|r| (r.id.clone(), 0)).collect(),
+            ..RunTally::default()
+        };
         let mut cache = PredictionCache::default();
-        let deleted_since = now - DELETE_MARGIN_MS;
+        let w = RunWrite {
+            tenant_id,
+            run_id,
+            now,
+            deleted_since: now - DELETE_MARGIN_MS,
+            run: &run,
+            rules: &rules,
+            cfg,
+        };
         // Each chunk of customers is replaced in a short transaction of its
         // own: one transaction for a whole tenant held SQLite's write lock
         // for the whole write (106 s at a million customers), and every
@@ -1599,80 +1717,10 @@ impl App {
             // The chunk's statements run on this thread on SQLite: through
             // sqlx's worker thread (a message there and back per statement)
             // the write phase took a quarter longer at 200,000 customers.
+            let inputs = &mut inputs[first..first + chunk.len()];
             let (stored_rows, chunk_rows) = self
                 .store
-                .off_workers(async {
-                    let mut tx = self.store.begin_alone().await?;
-                    let ids: Vec<&str> = chunk.iter().map(|c| c.id.as_str()).collect();
-                    // What the chunk's customers hold now, read under this
-                    // transaction: the run decides minimum stays and diffs against
-                    // it, not against anything read before computing (another
-                    // write may have come since).
-                    let stored = st::stored_for_run(&mut tx, tenant_id, &ids).await?;
-                    let t_chunk = std::time::Instant::now();
-                    let outs: Vec<CustomerOut> = (first..first + chunk.len())
-                        .map(|i| {
-                            let input = &mut inputs[i];
-                            let p = stored
-                                .get(&chunk[i - first].id)
-                                .map(st::StoredInsight::previous);
-                            input.prev_tier = previous_tier(p.as_ref());
-                            input.prev_stage = previous_stage(p.as_ref());
-                            run.customer(i, input, &rules, cfg, &mut cache)
-                        })
-                        .collect();
-                    finishing += t_chunk.elapsed();
-                    let deleted = st::deleted_since(&mut tx, tenant_id, deleted_since).await?;
-                    let mut held: HashMap<String, HeldTags> = HashMap::new();
-                    for t in st::tags_of(&mut tx, tenant_id, &ids).await? {
-                        held.entry(t.customer_id)
-                            .or_default()
-                            .insert(t.tag, (t.since, t.rule_id));
-                    }
-                    let mut changes = Changes::new();
-                    let mut rows = Vec::with_capacity(chunk.len());
-                    let (mut removed, mut added) = (Vec::new(), Vec::new());
-                    let no_tags = BTreeMap::new();
-                    for (c, o) in chunk.iter().zip(&outs) {
-                        if deleted.contains(&c.id) {
-                            // Deleted since the run loaded it: nothing is written.
-                            continue;
-                        }
-                        for &i in &o.tags {
-                            *rule_counts.entry(rules[i].id.clone()).or_default() += 1;
-                        }
-                        let stored = stored.get(&c.id);
-                        if stored.is_some_and(|s| s.computed_at > now) {
-                            // Re-classified after an order while the run computed
-                            // (that result saw the order; this one did not). The
-                            // run's tags for it still count towards rule matches.
-                            continue;
-                        }
-                        let previous = stored.map(st::StoredInsight::previous);
-                        let new_tags = new_tag_map(o, &rules);
-                        let held = held.get(&c.id).unwrap_or(&no_tags);
-                        changes.record(
-                            tenant_id,
-                            &c.id,
-                            run_id,
-                            now,
-                            o,
-                            previous.as_ref(),
-                            held,
-                            &new_tags,
-                        );
-                        diff_tags(c, held, new_tags, now, &mut removed, &mut added);
-                        rows.push(insight_row(c, run_id, now, o, None));
-                    }
-                    tier_changes += changes.tier;
-                    stage_changes += changes.stage;
-                    tag_changes += changes.tags;
-                    st::write_run_rows(&mut tx, tenant_id, rows, &stored, now).await?;
-                    st::retag(&mut tx, tenant_id, &removed, added).await?;
-                    st::insert_timeline_rows(&mut tx, changes.rows).await?;
-                    tx.commit().await?;
-                    Ok::<_, AppError>((stored.len(), ids.len()))
-                })
+                .off_workers(self.write_run_chunk(&w, first, chunk, inputs, &mut cache, &mut tally))
                 .await?;
             // A tenant's first run fills tables PostgreSQL's planner last saw
             // (nearly) empty, and with those statistics each chunk's read of
@@ -1691,17 +1739,17 @@ impl App {
             run_id: run_id.to_string(),
             customers: customers.len(),
             orders: order_count,
-            tier_changes,
-            stage_changes,
-            tag_changes,
+            tier_changes: tally.tier,
+            stage_changes: tally.stage,
+            tag_changes: tally.tags,
             load_ms,
-            compute_ms: (prepare + finishing).as_millis(),
+            compute_ms: (prepare + tally.finishing).as_millis(),
             write_ms: 0,
             total_ms: 0,
         };
-        let counts: Vec<(String, i64)> = rule_counts.into_iter().collect();
+        let counts: Vec<(String, i64)> = tally.rule_counts.into_iter().collect();
         let mut tx = self.store.begin_bulk().await?;
-        st::clear_deleted(&mut tx, tenant_id, deleted_since).await?;
+        st::clear_deleted(&mut tx, tenant_id, w.deleted_since).await?;
         st::set_rule_matches(&mut tx, tenant_id, &counts).await?;
         let run = RunRow {
             status: "done".into(),
@@ -1735,7 +1783,10 @@ impl App {
         if let Err(e) = st::refresh_statistics(&self.store).await {
             tracing::warn!(error = %e, "statistics after a classification run");
         }
-        let write_ms = t_write.elapsed().saturating_sub(finishing).as_millis();
+        let write_ms = t_write
+            .elapsed()
+            .saturating_sub(tally.finishing)
+            .as_millis();
         Ok(RunSummary {
             write_ms,
             total_ms: started.elapsed().as_millis(),
