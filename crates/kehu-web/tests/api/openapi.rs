@@ -1326,15 +1326,17 @@ fn resp(status: u16, content_type: &str, etag: bool, body: &Value) -> Resp {
     if etag {
         headers.insert("etag", HeaderValue::from_static("\"1\""));
     }
+    let text = if body.is_null() {
+        String::new()
+    } else {
+        body.to_string()
+    };
     Resp {
         status: StatusCode::from_u16(status).unwrap(),
         headers,
         body: body.clone(),
-        text: if body.is_null() {
-            String::new()
-        } else {
-            body.to_string()
-        },
+        bytes: text.clone().into_bytes(),
+        text,
     }
 }
 

@@ -260,6 +260,8 @@ pub struct Resp {
     pub headers: HeaderMap,
     pub body: Value,
     pub text: String,
+    /// The body as sent (compressed when the response says so).
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -318,13 +320,15 @@ impl Client {
         let res = req.send().await.expect("request");
         let status = res.status();
         let headers = res.headers().clone();
-        let text = res.text().await.unwrap_or_default();
+        let bytes = res.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Resp {
             status,
             headers,
             body,
             text,
+            bytes,
         }
     }
 

@@ -1,5 +1,6 @@
 //! What the web app needs beyond the records: saved views, bulk actions,
-//! recovering the CSRF token after a reload, and serving the app itself.
+//! recovering the CSRF token after a reload, serving the app itself, and
+//! compressing answers.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -433,4 +434,57 @@ async fn the_web_app_is_served_with_client_side_routes_and_strict_headers() {
             .map(|v| v.to_str().unwrap()),
         Some("gzip")
     );
+}
+
+/// API answers are compressed for clients that ask, once they are larger
+/// than one TCP segment; a single customer's JSON is sent as it is.
+#[tokio::test]
+async fn large_answers_are_compressed_small_ones_are_not() {
+    use std::io::Read;
+    let s = Server::start(Backend::Sqlite).await;
+    let mut c = s.login("admin").await;
+    let mut id = String::new();
+    for i in 0..20 {
+        let r = c
+            .customer(
+                json!({"kind": "person", "name": format!("压缩客户{i:02}"), "notes": "每月初送货"}),
+            )
+            .await;
+        id = r["id"].as_str().unwrap().to_string();
+    }
+    let gzip = [("accept-encoding", "gzip")];
+    let list = "/api/v1/customers?limit=20";
+    let plain = c.get(list).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(plain.bytes.len() > 1400, "{} bytes", plain.bytes.len());
+    assert!(plain.headers.get("content-encoding").is_none());
+    let gz = c.send(reqwest::Method::GET, list, None, &gzip).await;
+    assert_eq!(gz.headers["content-encoding"], "gzip");
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gz.bytes[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert!(
+        gz.bytes.len() < unzipped.len() / 2,
+        "{} of {}",
+        gz.bytes.len(),
+        unzipped.len()
+    );
+    let unzipped: serde_json::Value = serde_json::from_slice(&unzipped).unwrap();
+    assert_eq!(unzipped, plain.body);
+    let one = c
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/customers/{id}"),
+            None,
+            &gzip,
+        )
+        .await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert!(
+        one.headers.get("content-encoding").is_none(),
+        "{:?}",
+        one.headers
+    );
+    assert_eq!(one.body["name"], "压缩客户19");
 }
