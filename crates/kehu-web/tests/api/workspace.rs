@@ -419,28 +419,72 @@ async fn the_web_app_is_served_with_client_side_routes_and_strict_headers() {
         "no-store"
     };
     assert_eq!(root.headers["cache-control"], cache);
-    // Compressed for browsers that ask.
-    let gz = c
-        .send(
-            reqwest::Method::GET,
-            "/",
-            None,
-            &[("accept-encoding", "gzip")],
-        )
-        .await;
-    assert_eq!(
-        gz.headers
-            .get("content-encoding")
-            .map(|v| v.to_str().unwrap()),
-        Some("gzip")
-    );
+    // The app's files are compressed for browsers that ask (at the best
+    // level, once), and sent as they are to those that refuse gzip.
+    if kehu_web::spa::built() {
+        let script = root
+            .text
+            .split("src=\"/")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("index.html loads a script")
+            .to_string();
+        for path in ["/".to_string(), format!("/{script}")] {
+            let plain = c.get(&path).await;
+            let gz = c
+                .send(
+                    reqwest::Method::GET,
+                    &path,
+                    None,
+                    &[("accept-encoding", "br, gzip")],
+                )
+                .await;
+            assert_eq!(gz.headers["content-encoding"], "gzip", "{path}");
+            assert_eq!(gz.headers["vary"], "accept-encoding", "{path}");
+            assert_eq!(gunzip(&gz.bytes), plain.bytes, "{path}");
+            // At the best level, not the response layer's fastest.
+            let mut best = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            std::io::Write::write_all(&mut best, &plain.bytes).unwrap();
+            assert_eq!(gz.bytes, best.finish().unwrap(), "{path}");
+            let again = c
+                .send(
+                    reqwest::Method::GET,
+                    &path,
+                    None,
+                    &[("accept-encoding", "gzip")],
+                )
+                .await;
+            assert_eq!(
+                again.bytes, gz.bytes,
+                "{path}: the same bytes from the cache"
+            );
+            let refused = c
+                .send(
+                    reqwest::Method::GET,
+                    &path,
+                    None,
+                    &[("accept-encoding", "gzip;q=0")],
+                )
+                .await;
+            assert!(refused.headers.get("content-encoding").is_none(), "{path}");
+            assert_eq!(refused.bytes, plain.bytes, "{path}");
+        }
+    }
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("a gzip stream");
+    out
 }
 
 /// API answers are compressed for clients that ask, once they are larger
 /// than one TCP segment; a single customer's JSON is sent as it is.
 #[tokio::test]
 async fn large_answers_are_compressed_small_ones_are_not() {
-    use std::io::Read;
     let s = Server::start(Backend::Sqlite).await;
     let mut c = s.login("admin").await;
     let mut id = String::new();
@@ -460,10 +504,7 @@ async fn large_answers_are_compressed_small_ones_are_not() {
     assert!(plain.headers.get("content-encoding").is_none());
     let gz = c.send(reqwest::Method::GET, list, None, &gzip).await;
     assert_eq!(gz.headers["content-encoding"], "gzip");
-    let mut unzipped = Vec::new();
-    flate2::read::GzDecoder::new(&gz.bytes[..])
-        .read_to_end(&mut unzipped)
-        .unwrap();
+    let unzipped = gunzip(&gz.bytes);
     assert!(
         gz.bytes.len() < unzipped.len() / 2,
         "{} of {}",
