@@ -1,5 +1,6 @@
 //! The web app (`web/dist`, embedded at build time) and its client-side routes.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::{Mutex, OnceLock};
@@ -48,23 +49,31 @@ fn compressible(path: &str) -> bool {
     )
 }
 
-/// Whether `Accept-Encoding` takes gzip (not refused with `q=0`).
+/// Whether `Accept-Encoding` takes gzip: named, or by `*` when not named,
+/// with a quality above 0.
 fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
+    let mut gzip = None;
+    let mut any = None;
+    for coding in headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or("");
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
+    {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or("");
+        let taken = !parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        if name.eq_ignore_ascii_case("gzip") {
+            gzip = Some(taken);
+        } else if name == "*" {
+            any = Some(taken);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 /// A file of the app gzip'd at the best level, once per process: the files
@@ -86,7 +95,7 @@ fn gzipped(path: &str, data: &[u8]) -> Bytes {
     z
 }
 
-fn file(path: &str, data: &[u8], headers: &HeaderMap) -> Response {
+fn file(path: &str, data: Cow<'static, [u8]>, headers: &HeaderMap) -> Response {
     // Vite names assets by content hash: cache them for good; index.html
     // must be revalidated so a new release is picked up.
     let cache = if path.starts_with("assets/") {
@@ -96,10 +105,11 @@ fn file(path: &str, data: &[u8], headers: &HeaderMap) -> Response {
     };
     let text = compressible(path);
     let gzip = text && accepts_gzip(headers);
-    let body = if gzip {
-        Body::from(gzipped(path, data))
-    } else {
-        Body::from(data.to_vec())
+    let body = match data {
+        _ if gzip => Body::from(gzipped(path, &data)),
+        // Embedded in release builds: sent without a copy.
+        Cow::Borrowed(b) => Body::from(Bytes::from_static(b)),
+        Cow::Owned(v) => Body::from(v),
     };
     let mut res = body.into_response();
     let h = res.headers_mut();
@@ -141,14 +151,14 @@ pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     // `.vite/` holds the build manifest: for tools, not for browsers.
     let servable = !path.is_empty() && !path.starts_with(".vite/");
     if let Some(f) = Dist::get(path).filter(|_| servable) {
-        return file(path, &f.data, &headers);
+        return file(path, f.data, &headers);
     }
     let last = path.rsplit('/').next().unwrap_or("");
     if last.contains('.') {
         return ApiError::status(StatusCode::NOT_FOUND, "problem.not_found").into_response();
     }
     match Dist::get("index.html") {
-        Some(f) => file("index.html", &f.data, &headers),
+        Some(f) => file("index.html", f.data, &headers),
         None => not_built(&headers),
     }
 }
@@ -169,4 +179,29 @@ fn not_built(headers: &HeaderMap) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asks(v: &str) -> bool {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
+        accepts_gzip(&h)
+    }
+
+    #[test]
+    fn gzip_is_taken_when_named_or_by_star_and_not_refused() {
+        assert!(asks("gzip, deflate, br, zstd"));
+        assert!(asks("br;q=1.0, GZIP;q=0.5"));
+        assert!(asks("*"));
+        assert!(!asks("br, zstd"));
+        assert!(!asks("gzip;q=0"));
+        assert!(!asks("gzip; q=0.0, br"));
+        assert!(!asks("gzip;q=0, *"), "named refusal wins over *");
+        assert!(!asks("*;q=0"));
+        assert!(asks("*;q=0, gzip"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
 }
