@@ -18,13 +18,8 @@ impl Locale {
             return Locale::ZhCn;
         };
         let mut best: Option<(f32, Locale)> = None;
-        for item in header.split(',') {
-            let mut parts = item.split(';');
-            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|v| v.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
+        for (tag, q) in weighted(header) {
+            let tag = tag.to_ascii_lowercase();
             let locale = if tag == "en" || tag.starts_with("en-") {
                 Locale::En
             } else if tag == "zh" || tag.starts_with("zh-") {
@@ -48,6 +43,21 @@ impl Locale {
             Locale::En => "en",
         }
     }
+}
+
+/// The items of an HTTP header listing weighted choices (`Accept-Language`,
+/// `Accept-Encoding`): each item's value, trimmed, with its `q` weight (1
+/// when absent or unreadable).
+pub fn weighted(header: &str) -> impl Iterator<Item = (&str, f32)> {
+    header.split(',').map(|item| {
+        let mut parts = item.split(';');
+        let value = parts.next().unwrap_or("").trim();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|v| v.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        (value, q)
+    })
 }
 
 /// (code, zh-CN, en). `{name}` is replaced by the parameter `name`; `{field}`

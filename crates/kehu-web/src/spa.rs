@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use kehu_domain::i18n::weighted;
 use rust_embed::Embed;
 
 use crate::error::{ApiError, locale_of};
@@ -50,27 +51,20 @@ fn compressible(path: &str) -> bool {
 }
 
 /// Whether `Accept-Encoding` takes gzip: named, or by `*` when not named,
-/// with a quality above 0.
+/// with a weight above 0.
 fn accepts_gzip(headers: &HeaderMap) -> bool {
-    let mut gzip = None;
-    let mut any = None;
-    for coding in headers
+    let (mut gzip, mut any) = (None, None);
+    for value in headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
     {
-        let mut parts = coding.split(';').map(str::trim);
-        let name = parts.next().unwrap_or("");
-        let taken = !parts.any(|p| {
-            p.strip_prefix("q=")
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .is_some_and(|q| q <= 0.0)
-        });
-        if name.eq_ignore_ascii_case("gzip") {
-            gzip = Some(taken);
-        } else if name == "*" {
-            any = Some(taken);
+        for (coding, q) in weighted(value) {
+            if coding.eq_ignore_ascii_case("gzip") {
+                gzip = Some(q > 0.0);
+            } else if coding == "*" {
+                any = Some(q > 0.0);
+            }
         }
     }
     gzip.or(any).unwrap_or(false)
@@ -81,18 +75,18 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
 /// fastest, for API answers) made the first load about 14 % larger.
 fn gzipped(path: &str, data: &[u8]) -> Bytes {
     static CACHE: OnceLock<Mutex<HashMap<String, Bytes>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(z) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
-        return z.clone();
-    }
-    let mut z = GzEncoder::new(Vec::with_capacity(data.len() / 3), Compression::best());
-    z.write_all(data).expect("writing to memory");
-    let z = Bytes::from(z.finish().expect("writing to memory"));
-    cache
+    let mut cache = CACHE
+        .get_or_init(Default::default)
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(path.to_string(), z.clone());
-    z
+        .unwrap_or_else(|e| e.into_inner());
+    cache
+        .entry(path.to_string())
+        .or_insert_with(|| {
+            let mut z = GzEncoder::new(Vec::with_capacity(data.len() / 3), Compression::best());
+            z.write_all(data).expect("writing to memory");
+            Bytes::from(z.finish().expect("writing to memory"))
+        })
+        .clone()
 }
 
 fn file(path: &str, data: Cow<'static, [u8]>, headers: &HeaderMap) -> Response {
