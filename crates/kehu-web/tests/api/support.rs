@@ -335,6 +335,16 @@ impl Client {
     pub async fn get(&self, path: &str) -> Resp {
         self.send(Method::GET, path, None, &[]).await
     }
+    /// A GET with `Accept-Encoding` (the body stays as sent).
+    pub async fn get_encoded(&self, path: &str, accept_encoding: &str) -> Resp {
+        self.send(
+            Method::GET,
+            path,
+            None,
+            &[("accept-encoding", accept_encoding)],
+        )
+        .await
+    }
     pub async fn post(&mut self, path: &str, body: Value) -> Resp {
         self.send(Method::POST, path, Some(body.to_string().into_bytes()), &[])
             .await

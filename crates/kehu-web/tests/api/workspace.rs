@@ -431,14 +431,7 @@ async fn the_web_app_is_served_with_client_side_routes_and_strict_headers() {
             .to_string();
         for path in ["/".to_string(), format!("/{script}")] {
             let plain = c.get(&path).await;
-            let gz = c
-                .send(
-                    reqwest::Method::GET,
-                    &path,
-                    None,
-                    &[("accept-encoding", "br, gzip")],
-                )
-                .await;
+            let gz = c.get_encoded(&path, "br, gzip").await;
             assert_eq!(gz.headers["content-encoding"], "gzip", "{path}");
             assert_eq!(gz.headers["vary"], "accept-encoding", "{path}");
             assert_eq!(gunzip(&gz.bytes), plain.bytes, "{path}");
@@ -446,26 +439,12 @@ async fn the_web_app_is_served_with_client_side_routes_and_strict_headers() {
             let mut best = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
             std::io::Write::write_all(&mut best, &plain.bytes).unwrap();
             assert_eq!(gz.bytes, best.finish().unwrap(), "{path}");
-            let again = c
-                .send(
-                    reqwest::Method::GET,
-                    &path,
-                    None,
-                    &[("accept-encoding", "gzip")],
-                )
-                .await;
+            let again = c.get_encoded(&path, "gzip").await;
             assert_eq!(
                 again.bytes, gz.bytes,
                 "{path}: the same bytes from the cache"
             );
-            let refused = c
-                .send(
-                    reqwest::Method::GET,
-                    &path,
-                    None,
-                    &[("accept-encoding", "gzip;q=0")],
-                )
-                .await;
+            let refused = c.get_encoded(&path, "gzip;q=0").await;
             assert!(refused.headers.get("content-encoding").is_none(), "{path}");
             assert_eq!(refused.bytes, plain.bytes, "{path}");
         }
@@ -496,13 +475,12 @@ async fn large_answers_are_compressed_small_ones_are_not() {
             .await;
         id = r["id"].as_str().unwrap().to_string();
     }
-    let gzip = [("accept-encoding", "gzip")];
     let list = "/api/v1/customers?limit=20";
     let plain = c.get(list).await;
     assert_eq!(plain.status, StatusCode::OK);
     assert!(plain.bytes.len() > 1400, "{} bytes", plain.bytes.len());
     assert!(plain.headers.get("content-encoding").is_none());
-    let gz = c.send(reqwest::Method::GET, list, None, &gzip).await;
+    let gz = c.get_encoded(list, "gzip").await;
     assert_eq!(gz.headers["content-encoding"], "gzip");
     let unzipped = gunzip(&gz.bytes);
     assert!(
@@ -514,12 +492,7 @@ async fn large_answers_are_compressed_small_ones_are_not() {
     let unzipped: serde_json::Value = serde_json::from_slice(&unzipped).unwrap();
     assert_eq!(unzipped, plain.body);
     let one = c
-        .send(
-            reqwest::Method::GET,
-            &format!("/api/v1/customers/{id}"),
-            None,
-            &gzip,
-        )
+        .get_encoded(&format!("/api/v1/customers/{id}"), "gzip")
         .await;
     assert_eq!(one.status, StatusCode::OK);
     assert!(
